@@ -1,0 +1,59 @@
+# Every target bootstraps its own environment: a pinned uv (installed with pip into .tools/ when
+# none is on PATH), then `uv sync --frozen` from uv.lock. Nothing else needs to be preinstalled.
+SHELL := /bin/bash
+UV_VERSION := 0.9.30
+TOOLS := $(CURDIR)/.tools
+UV := $(shell command -v uv 2>/dev/null || echo $(TOOLS)/bin/uv)
+RUN := $(UV) run --frozen --no-sync
+
+export DBT_SEND_ANONYMOUS_USAGE_STATS := False
+export DO_NOT_TRACK := 1
+export PYTHONUNBUFFERED := 1
+
+.PHONY: help env test lint demo dev load close bench docs simulator clean
+
+help:
+	@echo "make demo | test | dev | load START=YYYY-MM-DD END=YYYY-MM-DD | close MONTH=YYYY-MM | bench | docs"
+
+$(TOOLS)/bin/uv:
+	python3 -m pip install --quiet --disable-pip-version-check --target $(TOOLS) uv==$(UV_VERSION)
+
+.venv/.synced: uv.lock pyproject.toml | $(if $(findstring $(TOOLS),$(UV)),$(TOOLS)/bin/uv)
+	$(UV) sync --frozen
+	@touch $@
+
+env: .venv/.synced
+
+lint: env
+	$(RUN) ruff check .
+	$(RUN) ruff format --check .
+
+test: env
+	$(RUN) ruff check .
+	$(RUN) pytest
+
+demo: env
+	$(RUN) mpo-pipeline demo
+
+dev: env
+	$(RUN) mpo-pipeline dev
+
+load: env
+	@test -n "$(START)" -a -n "$(END)" || { echo "usage: make load START=YYYY-MM-DD END=YYYY-MM-DD" >&2; exit 2; }
+	$(RUN) mpo-pipeline load --start "$(START)" --end "$(END)"
+
+close: env
+	@test -n "$(MONTH)" || { echo "usage: make close MONTH=YYYY-MM" >&2; exit 2; }
+	$(RUN) mpo-pipeline close --month "$(MONTH)"
+
+docs: env
+	$(RUN) mpo-pipeline docs
+
+simulator: env
+	$(RUN) mpo-pipeline simulator --port $${PORT:-8765}
+
+bench: env
+	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(RUN) python $$b || exit 1; done
+
+clean:
+	rm -rf .venv .tools data dbt_project/target dbt_project/logs

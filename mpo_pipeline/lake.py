@@ -1,0 +1,150 @@
+"""Parquet lake paths and atomic writes (DESIGN.md §6, docs/lake.md).
+
+Every file is written to a hidden temporary name in its final directory and renamed into place, so
+a reader (DuckDB globbing ``*.parquet``) never sees half a file and a crashed run leaves nothing
+visible but a ``.tmp`` file that the next run removes.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterable
+from datetime import date, datetime
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+ENDPOINTS: tuple[str, ...] = ("sellers", "campaigns", "seller_campaigns")
+METADATA_ENTITIES: tuple[str, ...] = (
+    "advertisers",
+    "campaigns",
+    "sellers",
+    "seller_campaigns",
+    "budgets",
+)
+TMP_SUFFIX = ".tmp"
+
+
+def stats_path(lake: Path, endpoint: str, policy: str, day: date, advertiser_id: int) -> Path:
+    """Where one advertiser's rows of one day, endpoint and policy live."""
+    _check_endpoint(endpoint)
+    return (
+        lake
+        / "stats"
+        / f"endpoint={endpoint}"
+        / f"policy={policy}"
+        / f"report_date={day.isoformat()}"
+        / f"advertiser_id={advertiser_id}.parquet"
+    )
+
+
+def control_path(lake: Path, endpoint: str, policy: str, month: date, advertiser_id: int) -> Path:
+    """Where the API's own ``Month`` figure of one advertiser, endpoint and policy lives."""
+    _check_endpoint(endpoint)
+    return (
+        lake
+        / "control"
+        / "interval=month"
+        / f"endpoint={endpoint}"
+        / f"policy={policy}"
+        / f"month={month:%Y-%m}"
+        / f"advertiser_id={advertiser_id}.parquet"
+    )
+
+
+def metadata_path(lake: Path, entity: str, snapshot_date: date) -> Path:
+    """Where one metadata snapshot of an entity lives."""
+    if entity not in METADATA_ENTITIES:
+        raise ValueError(f"unknown metadata entity {entity!r}; expected one of {METADATA_ENTITIES}")
+    return (
+        lake
+        / "metadata"
+        / f"entity={entity}"
+        / f"snapshot_date={snapshot_date.isoformat()}"
+        / "part.parquet"
+    )
+
+
+def realtime_path(lake: Path, export_date: date, export_id: str) -> Path:
+    """Where one real-time export lives (never overwritten: ids are unique)."""
+    return lake / "realtime" / f"export_date={export_date.isoformat()}" / f"{export_id}.parquet"
+
+
+def write_parquet_atomic(table: pa.Table, path: Path) -> Path:
+    """Write ``table`` to ``path`` through a temp file + fsync + rename; replaces any old file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.parent / f".{path.name}.{uuid.uuid4().hex}{TMP_SUFFIX}"
+    try:
+        with open(tmp, "wb") as handle:
+            pq.write_table(table, handle, compression="zstd")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    _fsync_dir(path.parent)
+    return path
+
+
+def remove_stale_temp_files(root: Path) -> list[Path]:
+    """Delete temp files left by a crashed writer below ``root``; return what was removed."""
+    if not root.exists():
+        return []
+    removed = []
+    for tmp in root.rglob(f".*{TMP_SUFFIX}"):
+        tmp.unlink(missing_ok=True)
+        removed.append(tmp)
+    return removed
+
+
+def split_by_day(table: pa.Table, column: str, days: Iterable[date]) -> dict[date, pa.Table]:
+    """Split ``table`` on a date column into one table per requested day (empty ones included)."""
+    days = list(days)
+    if table.num_rows == 0:
+        return {day: table for day in days}
+    values = table.column(column)
+    result: dict[date, pa.Table] = {}
+    for day in days:
+        mask = pc.equal(values, pa.scalar(day, type=values.type))
+        result[day] = table.filter(mask)
+    return result
+
+
+def with_lineage(table: pa.Table, **columns: object) -> pa.Table:
+    """Append constant lineage columns (typed from the Python value) to every row."""
+    for name, value in columns.items():
+        if isinstance(value, datetime):
+            typ: pa.DataType = pa.timestamp("us", tz="UTC")
+        elif isinstance(value, date):
+            typ = pa.date32()
+        elif isinstance(value, int) and not isinstance(value, bool):
+            typ = pa.int64()
+        else:
+            typ = pa.string()
+        array = pa.array([value] * table.num_rows, type=typ)
+        if name in table.column_names:
+            table = table.set_column(table.column_names.index(name), name, array)
+        else:
+            table = table.append_column(name, array)
+    return table
+
+
+def _check_endpoint(endpoint: str) -> None:
+    if endpoint not in ENDPOINTS:
+        raise ValueError(f"unknown stats endpoint {endpoint!r}; expected one of {ENDPOINTS}")
+
+
+def _fsync_dir(directory: Path) -> None:
+    # The rename is only durable once the directory entry is on disk.
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
