@@ -1,0 +1,5 @@
+"""``python -m mpo_pipeline.simulator``."""
+
+from .cli import main
+
+raise SystemExit(main())
