@@ -1,0 +1,93 @@
+"""``mpo-pipeline``: the command line behind the Makefile targets."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+
+from rich.console import Console
+
+from mpo_pipeline.config import ConfigError, Settings
+
+console = Console(stderr=True)
+
+
+def _load(args: argparse.Namespace) -> int:
+    from mpo_pipeline.dates import validate_load_range
+    from mpo_pipeline.runner import prepare_environment, range_tags, run_job
+
+    settings = Settings.from_env()
+    start, end = validate_load_range(
+        args.start, args.end, first_day=settings.start_date, time_zone=settings.time_zone
+    )
+    prepare_environment(settings)
+    console.print(
+        f"[bold]load[/] {start}..{end} ({(end - start).days + 1} days, {settings.time_zone}) "
+        f"from {settings.api_base_url} API {settings.api_version}"
+    )
+    summary = run_job("load", tags=range_tags(start.isoformat(), end.isoformat()))
+    return _report(summary)
+
+
+def _report(summary) -> int:
+    from rich.table import Table
+
+    table = Table(title=f"run {summary.run_id}")
+    for column in ("asset", "rows", "files", "api calls", "retries"):
+        table.add_column(column)
+    for key, meta in sorted(summary.materializations.items()):
+        table.add_row(
+            key,
+            str(meta.get("rows", "")),
+            str(meta.get("files_written", "")),
+            str(meta.get("api_calls", "")),
+            str(meta.get("retries", "")),
+        )
+    console.print(table)
+    for check in summary.failed_checks:
+        console.print(f"[red]check failed:[/] {check}")
+    if not summary.success:
+        console.print(f"[red bold]run failed[/]: {summary.error or 'see the Dagster logs above'}")
+        return 1
+    console.print("[green bold]done[/]")
+    return 0
+
+
+def _simulator(argv: list[str]) -> int:
+    from mpo_pipeline.simulator.cli import main
+
+    return main(argv)
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {"load": _load}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``mpo-pipeline`` argument parser."""
+    parser = argparse.ArgumentParser(prog="mpo-pipeline", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser(
+        "simulator", help="serve the local MPO API simulator", add_help=False
+    )
+    load = sub.add_parser("load", help="ingest + dbt for an inclusive date range, in one run")
+    load.add_argument("--start", required=True, help="first day, YYYY-MM-DD")
+    load.add_argument("--end", required=True, help="last day, YYYY-MM-DD (at most yesterday)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the console script."""
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["simulator"]:
+        return _simulator(argv[1:])
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except (ConfigError, ValueError) as exc:
+        console.print(f"[red bold]error:[/] {exc}")
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

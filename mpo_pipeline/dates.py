@@ -1,0 +1,56 @@
+"""Date arithmetic: complete days in the reporting time zone, load ranges, months."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from mpo_pipeline.config import parse_date
+
+
+def today_in(time_zone: str, now: datetime | None = None) -> date:
+    """The current calendar day in ``time_zone``."""
+    now = now or datetime.now(UTC)
+    return now.astimezone(ZoneInfo(time_zone)).date()
+
+
+def yesterday_in(time_zone: str, now: datetime | None = None) -> date:
+    """The last complete day in ``time_zone`` (the newest daily partition)."""
+    return today_in(time_zone, now) - timedelta(days=1)
+
+
+def month_bounds(month: date) -> tuple[date, date]:
+    """First and last day of the month containing ``month``."""
+    first = month.replace(day=1)
+    last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+    return first, last
+
+
+def parse_month(value: str) -> date:
+    """Parse ``YYYY-MM`` into the first day of that month."""
+    try:
+        if len(value) != 7:
+            raise ValueError
+        return date.fromisoformat(value + "-01")
+    except ValueError:
+        raise ValueError(f"MONTH={value!r} is not a month of the form YYYY-MM") from None
+
+
+def validate_load_range(
+    start: str, end: str, *, first_day: date, time_zone: str, now: datetime | None = None
+) -> tuple[date, date]:
+    """Check a user's inclusive ``START..END`` against the loadable days; explain any problem."""
+    start_day = parse_date(start, "START")
+    end_day = parse_date(end, "END")
+    last_day = yesterday_in(time_zone, now)
+    if start_day > end_day:
+        raise ValueError(f"START {start_day} is after END {end_day}")
+    if start_day < first_day:
+        raise ValueError(
+            f"START {start_day} is before MPO_START_DATE {first_day}, the first daily partition"
+        )
+    if end_day > last_day:
+        raise ValueError(
+            f"END {end_day} is after yesterday ({last_day} in {time_zone}): only complete days load"
+        )
+    return start_day, end_day

@@ -1,0 +1,54 @@
+"""Snapshots of the MPO metadata: advertisers, campaigns, sellers, seller-campaigns, budgets."""
+
+from datetime import UTC, datetime
+
+import dagster as dg
+
+from mpo_pipeline.defs.resources import LakeResource, MpoApiResource
+from mpo_pipeline.extract import resolve_advertisers, snapshot_metadata
+from mpo_pipeline.lake import METADATA_ENTITIES
+
+
+def metadata_asset_key(entity: str) -> dg.AssetKey:
+    """Key of one metadata snapshot asset, e.g. ``mpo_metadata/sellers``."""
+    return dg.AssetKey(["mpo_metadata", entity])
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            metadata_asset_key(entity),
+            group_name="mpo_metadata",
+            kinds={"parquet", "python"},
+            description=(
+                f"Snapshot of MPO {entity.replace('_', '-')} under "
+                f"lake/metadata/entity={entity}/snapshot_date=YYYY-MM-DD/ (latest run of the day)."
+            ),
+        )
+        for entity in METADATA_ENTITIES
+    ],
+    pool="mpo_api",
+)
+def mpo_metadata(mpo_api: MpoApiResource, lake: LakeResource):
+    """One snapshot of every metadata entity; budgets include past ones since MPO_START_DATE."""
+    snapshot_date = datetime.now(UTC).date()
+    with mpo_api.client() as client:
+        advertisers = resolve_advertisers(client, lake.advertiser_ids)
+        rows = snapshot_metadata(
+            client,
+            lake.path,
+            advertisers,
+            snapshot_date,
+            api_version=mpo_api.api_version,
+            budgets_since=datetime.fromisoformat(lake.start_date).date(),
+        )
+        calls = client.metrics.calls
+    for entity in METADATA_ENTITIES:
+        yield dg.MaterializeResult(
+            asset_key=metadata_asset_key(entity),
+            metadata={
+                "snapshot_date": snapshot_date.isoformat(),
+                "rows": rows[entity],
+                "api_calls_for_snapshot": calls,
+            },
+        )

@@ -1,0 +1,190 @@
+"""Data-quality checks over a window of the lake, in an in-memory DuckDB (plain Python).
+
+Each check returns the offending rows (empty = pass), so the Dagster asset checks, the CLI and
+tests share one implementation. They read Parquet only and never open the warehouse file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pyarrow.parquet as pq
+
+from mpo_pipeline.lake import ENDPOINTS, stats_path
+
+
+@dataclass
+class CheckResult:
+    """Outcome of one check: ``failures`` are the offending rows as dicts (capped)."""
+
+    name: str
+    passed: bool
+    failures: list[dict] = field(default_factory=list)
+    failure_count: int = 0
+    description: str = ""
+
+
+def _glob(lake: Path, endpoint: str, policy: str = "*") -> str:
+    return str(lake / "stats" / f"endpoint={endpoint}" / f"policy={policy}" / "*" / "*.parquet")
+
+
+def _has_files(lake: Path, endpoint: str, policy: str = "*") -> bool:
+    base = lake / "stats" / f"endpoint={endpoint}"
+    pattern = f"policy={policy}/report_date=*/*.parquet"
+    return any(base.glob(pattern))
+
+
+def _relation(con: duckdb.DuckDBPyConnection, lake: Path, endpoint: str, start: date, end: date):
+    # report_date comes from the directory (hive); the filter prunes whole directories.
+    return (
+        f"(select * from read_parquet('{_glob(lake, endpoint)}', hive_partitioning = true, "
+        f"union_by_name = true, hive_types = {{'report_date': date}}) "
+        f"where report_date between date '{start}' and date '{end}')"
+    )
+
+
+def _run(con, name: str, sql: str, description: str, limit: int = 20) -> CheckResult:
+    rows = con.execute(sql).fetchall()
+    cols = [d[0] for d in con.description]
+    failures = [dict(zip(cols, r, strict=True)) for r in rows[:limit]]
+    for failure in failures:
+        for key, value in failure.items():
+            if isinstance(value, date):
+                failure[key] = value.isoformat()
+            elif value is not None and not isinstance(value, int | float | str | bool):
+                failure[key] = str(value)
+    return CheckResult(name, not rows, failures, len(rows), description)
+
+
+def endpoints_agree(lake: Path, policy: str, start: date, end: date) -> CheckResult:
+    """Seller-campaigns, sellers and campaigns totals agree per day and advertiser."""
+    con = duckdb.connect()
+    if not all(_has_files(lake, e, policy) for e in ENDPOINTS):
+        return CheckResult("endpoints_agree", True, description="not all endpoints loaded yet")
+    parts = []
+    for endpoint in ENDPOINTS:
+        parts.append(
+            f"select '{endpoint}' as endpoint, report_date, advertiserId, "
+            f"sum(impressions)::bigint as impressions, sum(clicks)::bigint as clicks, "
+            f"round(sum(cost::decimal(18, 4)), 4) as cost "
+            f"from {_relation(con, lake, endpoint, start, end)} "
+            f"where attribution_policy = '{policy}' group by all"
+        )
+    sql = f"""
+        with totals as ({" union all ".join(parts)})
+        select report_date, advertiserId,
+               list(endpoint || ': impressions=' || impressions || ' clicks=' || clicks
+                    || ' cost=' || cost order by endpoint) as totals
+        from totals group by report_date, advertiserId
+        having count(distinct (impressions, clicks, cost)) > 1 or count(*) <> 3
+        order by 1, 2
+    """
+    return _run(con, "endpoints_agree", sql, f"sellers = campaigns = seller-campaigns ({policy})")
+
+
+def _pair_sql(lake: Path, endpoint: str, start: date, end: date, con) -> str:
+    keys = {
+        "sellers": "sellerId",
+        "campaigns": "campaignId",
+        "seller_campaigns": "campaignId, sellerId",
+    }[endpoint]
+    rel = _relation(con, lake, endpoint, start, end)
+    return f"""
+        with s as (select * from {rel} where attribution_policy = 'SameSeller'),
+             a as (select * from {rel} where attribution_policy = 'AnySeller')
+        select coalesce(s.report_date, a.report_date) as report_date,
+               coalesce(s.advertiserId, a.advertiserId) as advertiserId,
+               {", ".join(f"coalesce(s.{k}, a.{k}) as {k}" for k in keys.split(", "))},
+               s.impressions as impressions_same, a.impressions as impressions_any,
+               s.clicks as clicks_same, a.clicks as clicks_any,
+               s.cost as cost_same, a.cost as cost_any,
+               s.saleUnits as sale_units_same, a.saleUnits as sale_units_any,
+               s.revenue as revenue_same, a.revenue as revenue_any
+        from s full outer join a using (report_date, advertiserId, {keys})
+    """
+
+
+def policies_agree(lake: Path, endpoint: str, start: date, end: date) -> CheckResult:
+    """Impressions, clicks and cost do not depend on the attribution policy."""
+    con = duckdb.connect()
+    if not (_has_files(lake, endpoint, "SameSeller") and _has_files(lake, endpoint, "AnySeller")):
+        return CheckResult("policies_agree", True, description="one policy not loaded")
+    sql = f"""
+        select * from ({_pair_sql(lake, endpoint, start, end, con)})
+        where impressions_same is distinct from impressions_any
+           or clicks_same is distinct from clicks_any
+           or cost_same is distinct from cost_any
+        order by all
+    """
+    return _run(con, "policies_agree", sql, f"{endpoint}: impressions/clicks/cost per policy")
+
+
+def same_seller_within_any_seller(lake: Path, endpoint: str, start: date, end: date) -> CheckResult:
+    """SameSeller sale units and revenue never exceed AnySeller's."""
+    con = duckdb.connect()
+    if not (_has_files(lake, endpoint, "SameSeller") and _has_files(lake, endpoint, "AnySeller")):
+        return CheckResult("same_seller_within_any_seller", True, description="one policy missing")
+    sql = f"""
+        select * from ({_pair_sql(lake, endpoint, start, end, con)})
+        where sale_units_same > sale_units_any or revenue_same > revenue_any + 1e-9
+        order by all
+    """
+    return _run(con, "same_seller_within_any_seller", sql, f"{endpoint}: SameSeller ≤ AnySeller")
+
+
+def rows_in_window(lake: Path, endpoint: str, policy: str, start: date, end: date) -> CheckResult:
+    """Every row's day equals its file's day and lies inside its request window."""
+    con = duckdb.connect()
+    if not _has_files(lake, endpoint, policy):
+        return CheckResult("rows_in_window", True, description="nothing loaded")
+    sql = f"""
+        select report_date, advertiserId, day, window_start, window_end, count(*) as rows
+        from {_relation(con, lake, endpoint, start, end)}
+        where attribution_policy = '{policy}'
+          and (day <> report_date or day not between window_start and window_end)
+        group by all order by all
+    """
+    return _run(con, "rows_in_window", sql, "rows dated outside their day or request window")
+
+
+def single_currency(lake: Path, endpoint: str, policy: str, start: date, end: date) -> CheckResult:
+    """One currency per advertiser across the window."""
+    con = duckdb.connect()
+    if not _has_files(lake, endpoint, policy):
+        return CheckResult("single_currency", True, description="nothing loaded")
+    sql = f"""
+        select advertiserId, list(distinct currency order by currency) as currencies
+        from {_relation(con, lake, endpoint, start, end)}
+        where attribution_policy = '{policy}'
+        group by advertiserId having count(distinct currency) > 1
+    """
+    return _run(con, "single_currency", sql, "currency is single-valued per advertiser")
+
+
+def missing_days(
+    lake: Path, endpoint: str, policy: str, advertiser_ids: list[int], days: list[date]
+) -> CheckResult:
+    """Days of the window that have no file (never loaded) for an advertiser."""
+    missing = [
+        {"advertiserId": a, "report_date": d.isoformat()}
+        for a in advertiser_ids
+        for d in days
+        if not stats_path(lake, endpoint, policy, d, a).exists()
+    ]
+    return CheckResult("all_days_loaded", not missing, missing[:20], len(missing), "files present")
+
+
+def empty_days(
+    lake: Path, endpoint: str, policy: str, advertiser_ids: list[int], days: list[date]
+) -> list[dict]:
+    """Days (per advertiser) that were loaded but returned zero rows (marker files)."""
+    empty = []
+    for advertiser in advertiser_ids:
+        for day in days:
+            path = stats_path(lake, endpoint, policy, day, advertiser)
+            if path.exists() and pq.read_metadata(path).num_rows == 0:
+                empty.append({"advertiserId": advertiser, "report_date": day.isoformat()})
+    return empty
