@@ -1,0 +1,255 @@
+"""``MpoClient``: the facade the ingestion layer uses to read the MPO API."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator
+from datetime import date
+from typing import Any, TypeVar
+
+import httpx
+import pyarrow as pa
+
+from mpo_pipeline.config import Secret
+
+from .arguments import check_advertiser, check_client_args, check_stats_args
+from .auth import TokenProvider
+from .errors import MpoResponseError, redact
+from .metadata import parse_metadata
+from .metrics import ClientMetrics
+from .ratelimit import shared_limiter
+from .stats_fetch import StatsFetcher, StatsWindow
+from .stats_schema import StatsRequest
+from .transport import Transport
+from .windows import plan_windows
+
+API_ROOT = "marketing-solutions/marketplace-performance-outcomes"
+LOGGER_NAME = "mpo_pipeline.client"
+T = TypeVar("T")
+
+
+class MpoClient:
+    """Reads the MPO Standard Reporting and management endpoints.
+
+    One ``httpx.Client`` per instance; thread-safe. Handles OAuth2 client credentials, retries,
+    the per-application call budget (shared by every client of the same base URL and client id
+    in this process), deprecation headers, and decoding into Arrow tables.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        api_version: str,
+        client_id: str,
+        client_secret: str | Secret,
+        *,
+        max_calls_per_minute: int = 40,
+        request_window_days: int = 31,
+        timeout: float = 60.0,
+        max_attempts: int = 6,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
+        logger: logging.Logger | None = None,
+    ) -> None:
+        base_url = base_url.rstrip("/")
+        secret = client_secret if isinstance(client_secret, Secret) else Secret(client_secret)
+        check_client_args(
+            base_url,
+            api_version,
+            client_id,
+            secret,
+            request_window_days=request_window_days,
+            timeout=timeout,
+            max_attempts=max_attempts,
+            max_calls_per_minute=max_calls_per_minute,
+        )
+        self.base_url = base_url
+        self.api_version = api_version
+        self.client_id = client_id
+        self._secret = secret
+        self._window_days = request_window_days
+        self._log = logger or logging.getLogger(LOGGER_NAME)
+        self.metrics = ClientMetrics()
+        self._http = httpx.Client(
+            transport=transport,
+            timeout=httpx.Timeout(timeout),
+            headers={"User-Agent": "mpo-pipeline"},
+            follow_redirects=False,
+        )
+        self._tokens = TokenProvider(self._fetch_token, monotonic)
+        self._transport = Transport(
+            self._http,
+            api_version=api_version,
+            max_attempts=max_attempts,
+            limiter=shared_limiter(base_url, client_id, max_calls_per_minute, monotonic),
+            metrics=self.metrics,
+            sleep=sleep,
+            wall_clock=wall_clock,
+            logger=self._log,
+            secrets=self._known_secrets,
+        )
+        self._stats = StatsFetcher(self._get, self._scrubbed, self.metrics, self._log)
+
+    def __repr__(self) -> str:
+        return (
+            f"MpoClient(base_url={self.base_url!r}, api_version={self.api_version!r}, "
+            f"client_id={self.client_id!r})"
+        )
+
+    def __enter__(self) -> MpoClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._http.close()
+
+    # -- plumbing ------------------------------------------------------------------------------
+
+    def _known_secrets(self) -> tuple[str, ...]:
+        return (self._secret.reveal(), *self._tokens.issued_tokens())
+
+    def _fetch_token(self) -> bytes:
+        response = self._transport.send(
+            "POST",
+            f"{self.base_url}/oauth2/token",
+            data={
+                "client_id": self.client_id,
+                "client_secret": self._secret.reveal(),
+                "grant_type": "client_credentials",
+            },
+            token_request=True,
+        )
+        return response.content
+
+    def _scrubbed(self, parse: Callable[..., T], *args: Any) -> T:
+        """Run a body parser; its errors quote the body, so scrub any secret a server echoed.
+
+        The clean error is raised outside the ``except`` block so it carries no link
+        (``__context__``) to the original message.
+        """
+        try:
+            return parse(*args)
+        except MpoResponseError as exc:
+            text = redact(str(exc), self._known_secrets())
+            if text == str(exc):
+                raise
+            clean = type(exc)(text)
+        raise clean
+
+    def _url(self, path: str) -> str:
+        return f"{self.base_url}/{self.api_version}/{API_ROOT}/{path}"
+
+    def _get(self, path: str, params: dict[str, Any] | None, context: str) -> httpx.Response:
+        return self._transport.send(
+            "GET", self._url(path), params=params, auth=self._tokens, context=context
+        )
+
+    # -- stats ---------------------------------------------------------------------------------
+
+    def iter_stats(
+        self,
+        endpoint: str,
+        policy: str,
+        advertiser_id: int,
+        start: date,
+        end: date,
+        *,
+        interval: str = "Day",
+        time_zone: str = "UTC",
+    ) -> Iterator[StatsWindow]:
+        """Yield one validated table per request window covering ``[start, end]``.
+
+        Windows hold at most ``request_window_days`` days (31 for ``Hour``; up to a year,
+        bucket-aligned, for ``Month``/``Year``). A window that keeps failing with a server
+        error is halved, down to one day, before the error is raised. Arguments are checked
+        now (``ValueError``), not at the first ``next()``.
+        """
+        check_stats_args(endpoint, policy, advertiser_id, start, end, interval, time_zone)
+        windows = plan_windows(start, end, interval, self._window_days)
+        base = StatsRequest(endpoint, policy, advertiser_id, start, end, interval, time_zone)
+        return self._stats.iter_windows(base, windows)
+
+    def stats(
+        self,
+        endpoint: str,
+        policy: str,
+        advertiser_id: int,
+        start: date,
+        end: date,
+        *,
+        interval: str = "Day",
+        time_zone: str = "UTC",
+    ) -> pa.Table:
+        """All windows of :meth:`iter_stats` concatenated into one table."""
+        tables = [
+            window.table
+            for window in self.iter_stats(
+                endpoint,
+                policy,
+                advertiser_id,
+                start,
+                end,
+                interval=interval,
+                time_zone=time_zone,
+            )
+        ]
+        if len(tables) == 1:
+            return tables[0]
+        # Extra columns may differ between windows: missing ones become nulls.
+        return pa.concat_tables(tables, promote_options="permissive")
+
+    # -- metadata ------------------------------------------------------------------------------
+
+    def _metadata(
+        self, path: str, entity: str, params: dict[str, Any] | None, context: str
+    ) -> pa.Table:
+        response = self._get(path, params, context)
+        return self._scrubbed(parse_metadata, response.content, entity, context)
+
+    def advertisers(self) -> pa.Table:
+        """``GET /advertisers``: id, advertiserName, currencyName, timeZoneId."""
+        return self._metadata("advertisers", "advertisers", None, "advertisers")
+
+    def campaigns(self, advertiser_id: int) -> pa.Table:
+        """``GET /advertisers/{id}/campaigns``: id, campaignName, adSetDeliveryStatus, status."""
+        check_advertiser(advertiser_id)
+        return self._metadata(
+            f"advertisers/{advertiser_id}/campaigns",
+            "campaigns",
+            None,
+            f"advertiser {advertiser_id}",
+        )
+
+    def sellers(self, advertiser_id: int) -> pa.Table:
+        """``GET /sellers?advertiserId=``: id, sellerName."""
+        check_advertiser(advertiser_id)
+        return self._metadata(
+            "sellers",
+            "sellers",
+            {"advertiserId": str(advertiser_id)},
+            f"advertiser {advertiser_id}",
+        )
+
+    def seller_campaigns(self, advertiser_id: int) -> pa.Table:
+        """``GET /seller-campaigns?advertiserId=``: id, sellerId, campaignId, bid, suspension."""
+        check_advertiser(advertiser_id)
+        return self._metadata(
+            "seller-campaigns",
+            "seller_campaigns",
+            {"advertiserId": str(advertiser_id)},
+            f"advertiser {advertiser_id}",
+        )
+
+    def budgets(self, advertiser_id: int, end_after_date: date | None = None) -> pa.Table:
+        """``GET /budgets?advertiserId=&endAfterDate=`` (past budgets need ``end_after_date``)."""
+        check_advertiser(advertiser_id)
+        params = {"advertiserId": str(advertiser_id)}
+        if end_after_date is not None:
+            params["endAfterDate"] = end_after_date.isoformat()
+        return self._metadata("budgets", "budgets", params, f"advertiser {advertiser_id}")
