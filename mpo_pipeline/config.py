@@ -93,6 +93,7 @@ class Settings:
     lake_dir: Path = Path("data/lake")
     warehouse: Path = Path("data/warehouse.duckdb")
     seller_directory: Path | None = None
+    daily_schedule_hour: int = 6
 
     @classmethod
     def from_env(
@@ -162,6 +163,7 @@ class Settings:
         lookback = _int(get, "MPO_LOOKBACK_DAYS", "30", 0, 366, problems)
         window = _int(get, "MPO_REQUEST_WINDOW_DAYS", "31", 1, 366, problems)
         calls = _int(get, "MPO_MAX_CALLS_PER_MINUTE", "40", 1, 10_000, problems)
+        schedule_hour = _int(get, "MPO_DAILY_SCHEDULE_HOUR", "6", 0, 23, problems)
 
         data_dir = Path(get("MPO_DATA_DIR", "./data"))
         lake_dir = Path(get("MPO_LAKE_DIR", str(data_dir / "lake")))
@@ -194,6 +196,7 @@ class Settings:
             lake_dir=lake_dir,
             warehouse=warehouse,
             seller_directory=seller_directory,
+            daily_schedule_hour=schedule_hour,
         )
 
 

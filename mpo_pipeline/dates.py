@@ -36,6 +36,11 @@ def parse_month(value: str) -> date:
         raise ValueError(f"MONTH={value!r} is not a month of the form YYYY-MM") from None
 
 
+def lookback_window(yesterday: date, lookback_days: int, first_day: date) -> tuple[date, date]:
+    """Yesterday plus the ``lookback_days`` before it, never before the first partition."""
+    return max(first_day, yesterday - timedelta(days=lookback_days)), yesterday
+
+
 def validate_load_range(
     start: str, end: str, *, first_day: date, time_zone: str, now: datetime | None = None
 ) -> tuple[date, date]:

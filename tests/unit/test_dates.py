@@ -43,3 +43,16 @@ def test_months():
     assert parse_month("2026-10") == date(2026, 10, 1)
     with pytest.raises(ValueError, match="YYYY-MM"):
         parse_month("2026-13")
+
+
+def test_lookback_window():
+    from mpo_pipeline.dates import lookback_window
+
+    assert lookback_window(date(2026, 11, 28), 30, date(2025, 1, 1)) == (
+        date(2026, 10, 29),
+        date(2026, 11, 28),
+    )
+    assert lookback_window(date(2025, 1, 10), 30, date(2025, 1, 1)) == (
+        date(2025, 1, 1),
+        date(2025, 1, 10),
+    )
