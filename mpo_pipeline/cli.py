@@ -10,7 +10,8 @@ from rich.console import Console
 
 from mpo_pipeline.config import ConfigError, Settings
 
-console = Console(stderr=True)
+# Reports are wide tables: don't squeeze them to 80 columns when piped to a file or CI log.
+console = Console(stderr=True, width=None if sys.stderr.isatty() else 150)
 
 
 def _load(args: argparse.Namespace) -> int:
@@ -54,25 +55,43 @@ def _report(summary) -> int:
     return 0
 
 
+def _demo(args: argparse.Namespace) -> int:
+    from mpo_pipeline.demo import run_demo
+
+    return run_demo(console, days=args.days)
+
+
+def _dev(args: argparse.Namespace) -> int:
+    from mpo_pipeline.devserver import run_dev
+
+    return run_dev(port=args.port)
+
+
 def _simulator(argv: list[str]) -> int:
     from mpo_pipeline.simulator.cli import main
 
     return main(argv)
 
 
-COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {"load": _load}
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "load": _load,
+    "demo": _demo,
+    "dev": _dev,
+}
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``mpo-pipeline`` argument parser."""
     parser = argparse.ArgumentParser(prog="mpo-pipeline", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser(
-        "simulator", help="serve the local MPO API simulator", add_help=False
-    )
+    sub.add_parser("simulator", help="serve the local MPO API simulator", add_help=False)
     load = sub.add_parser("load", help="ingest + dbt for an inclusive date range, in one run")
     load.add_argument("--start", required=True, help="first day, YYYY-MM-DD")
     load.add_argument("--end", required=True, help="last day, YYYY-MM-DD (at most yesterday)")
+    demo = sub.add_parser("demo", help="simulator + last 60 days + month close + report")
+    demo.add_argument("--days", type=int, default=60, help="complete days to load (default 60)")
+    dev = sub.add_parser("dev", help="the Dagster UI against the simulator")
+    dev.add_argument("--port", type=int, default=3000, help="UI port on 127.0.0.1")
     return parser
 
 

@@ -1,0 +1,71 @@
+"""dbt models as Dagster assets: daily facts partitioned like the lake, the rest unpartitioned.
+
+Three groups keep the op graph acyclic: models upstream of the daily facts (seeds, staging,
+intermediate), the daily facts (built only for the run's report-date window), and the models
+downstream of them (dimensions, monthly statement, P&L, reconciliation, finance). All of them
+write DuckDB, so all run in pool ``duckdb`` (limit 1).
+"""
+
+import json
+from collections.abc import Iterator
+from datetime import timedelta
+
+import dagster as dg
+from dagster_dbt import DbtCliResource, dbt_assets
+
+from mpo_pipeline.defs.ingest.partitions import DAILY_PARTITIONS
+from mpo_pipeline.defs.transform.project import dbt_project
+from mpo_pipeline.defs.transform.translator import MpoDbtTranslator
+
+UPSTREAM = "resource_type:seed path:models/staging path:models/intermediate"
+DAILY = "tag:daily"
+OPS = "path:models/ops"
+TRANSLATOR = MpoDbtTranslator()
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    select=UPSTREAM,
+    name="dbt_upstream",
+    dagster_dbt_translator=TRANSLATOR,
+    project=dbt_project,
+    pool="duckdb",
+)
+def dbt_upstream(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator:
+    """Seeds, staging views and intermediate views (cheap: no data is copied)."""
+    yield from dbt.cli(["build"], context=context).stream()
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    select=DAILY,
+    name="dbt_daily_facts",
+    dagster_dbt_translator=TRANSLATOR,
+    project=dbt_project,
+    partitions_def=DAILY_PARTITIONS,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    pool="duckdb",
+)
+def dbt_daily_facts(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator:
+    """The three daily facts, rebuilt only for the report days of this run's partition range."""
+    window = context.partition_time_window
+    dbt_vars = {
+        "min_report_date": window.start.date().isoformat(),
+        "max_report_date": (window.end - timedelta(days=1)).date().isoformat(),
+    }
+    context.log.info(f"building daily facts for {dbt_vars}")
+    yield from dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context).stream()
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    select="path:models/marts path:models/finance",
+    exclude=DAILY,
+    name="dbt_rollups",
+    dagster_dbt_translator=TRANSLATOR,
+    project=dbt_project,
+    pool="duckdb",
+)
+def dbt_rollups(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator:
+    """Dimensions, monthly statement, P&L and reconciliation, from the daily facts."""
+    yield from dbt.cli(["build"], context=context).stream()
