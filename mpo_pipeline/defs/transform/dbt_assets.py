@@ -7,15 +7,19 @@ write DuckDB, so all run in pool ``duckdb`` (limit 1).
 """
 
 import json
+import os
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
 from mpo_pipeline.defs.ingest.partitions import DAILY_PARTITIONS
+from mpo_pipeline.defs.resources import settings
 from mpo_pipeline.defs.transform.project import dbt_project
 from mpo_pipeline.defs.transform.translator import MpoDbtTranslator
+from mpo_pipeline.warehouse_lock import warehouse_writer
 
 UPSTREAM = "resource_type:seed path:models/staging path:models/intermediate"
 DAILY = "tag:daily"
@@ -33,7 +37,8 @@ TRANSLATOR = MpoDbtTranslator()
 )
 def dbt_upstream(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator:
     """Seeds, staging views and intermediate views (cheap: no data is copied)."""
-    yield from dbt.cli(["build"], context=context).stream()
+    with _writer(context):
+        yield from dbt.cli(["build"], context=context).stream()
 
 
 @dbt_assets(
@@ -54,7 +59,8 @@ def dbt_daily_facts(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> I
         "max_report_date": (window.end - timedelta(days=1)).date().isoformat(),
     }
     context.log.info(f"building daily facts for {dbt_vars}")
-    yield from dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context).stream()
+    with _writer(context):
+        yield from dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context).stream()
 
 
 @dbt_assets(
@@ -68,4 +74,11 @@ def dbt_daily_facts(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> I
 )
 def dbt_rollups(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator:
     """Dimensions, monthly statement, P&L and reconciliation, from the daily facts."""
-    yield from dbt.cli(["build"], context=context).stream()
+    with _writer(context):
+        yield from dbt.cli(["build"], context=context).stream()
+
+
+def _writer(context: dg.AssetExecutionContext):
+    """The cross-process warehouse writer lock (see mpo_pipeline.warehouse_lock)."""
+    warehouse = Path(os.environ.get("MPO_WAREHOUSE") or settings().warehouse).resolve()
+    return warehouse_writer(warehouse, on_wait=context.log.info)
