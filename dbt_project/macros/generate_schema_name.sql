@@ -1,0 +1,12 @@
+{#-
+    The warehouse contract (DESIGN.md §7) names real schemas: staging, intermediate, marts, finance,
+    ops. A `+schema:` config is therefore used as the schema name itself (dbt's default would
+    prefix it with the target schema, giving `main_marts`). Nodes without one go to the target schema.
+-#}
+{% macro generate_schema_name(custom_schema_name, node) -%}
+    {%- if custom_schema_name is none -%}
+        {{ target.schema }}
+    {%- else -%}
+        {{ custom_schema_name | trim | lower }}
+    {%- endif -%}
+{%- endmacro %}

@@ -1,0 +1,56 @@
+{#-
+    pivot_policies(relation, keys, descriptive=[]): one row per `keys` from long staging rows (one
+    per attribution policy) to the wide shape of the daily facts (DESIGN.md §7).
+
+    - impressions, clicks and cost do not depend on the policy: they are taken once, from the
+      AnySeller row (from the SameSeller row only if AnySeller is missing). The SameSeller values are
+      kept as `*_same_seller_row` check columns; tests assert they are identical.
+    - sale_units and revenue are policy dependent: `*_same_seller` and `*_any_seller`. A policy
+      without a row for the key counts as 0 (the API leaves out rows without activity).
+    - `*_row_count` columns expose how many staging rows each policy had (must be 0 or 1).
+    Sums are cast back to BIGINT / DECIMAL(18, 4) (DuckDB widens them to HUGEINT / DECIMAL(38, 4)).
+-#}
+{% macro pivot_policies(relation, keys, descriptive=[]) -%}
+    {%- set any = "attribution_policy = 'AnySeller'" -%}
+    {%- set same = "attribution_policy = 'SameSeller'" -%}
+    select
+        {%- for key in keys %}
+        {{ key }},
+        {%- endfor %}
+        {%- for column in descriptive %}
+        coalesce(max({{ column }}) filter (where {{ any }}), max({{ column }})) as {{ column }},
+        {%- endfor %}
+        coalesce(max(currency) filter (where {{ any }}), max(currency)) as currency,
+        coalesce(max(time_zone) filter (where {{ any }}), max(time_zone)) as time_zone,
+
+        {%- for metric, type in [('impressions', 'bigint'), ('clicks', 'bigint'), ('cost', 'decimal(18, 4)')] %}
+        cast(coalesce(
+            sum({{ metric }}) filter (where {{ any }}),
+            sum({{ metric }}) filter (where {{ same }})
+        ) as {{ type }}) as {{ metric }},
+        {%- endfor %}
+
+        cast(coalesce(sum(sale_units) filter (where {{ same }}), 0) as bigint) as sale_units_same_seller,
+        cast(coalesce(sum(revenue) filter (where {{ same }}), 0) as decimal(18, 4)) as revenue_same_seller,
+        cast(coalesce(sum(sale_units) filter (where {{ any }}), 0) as bigint) as sale_units_any_seller,
+        cast(coalesce(sum(revenue) filter (where {{ any }}), 0) as decimal(18, 4)) as revenue_any_seller,
+
+        -- checks: policy-independent metrics as reported by each policy, and rows per policy
+        cast(sum(impressions) filter (where {{ same }}) as bigint) as impressions_same_seller_row,
+        cast(sum(clicks) filter (where {{ same }}) as bigint) as clicks_same_seller_row,
+        cast(sum(cost) filter (where {{ same }}) as decimal(18, 4)) as cost_same_seller_row,
+        cast(sum(impressions) filter (where {{ any }}) as bigint) as impressions_any_seller_row,
+        cast(sum(clicks) filter (where {{ any }}) as bigint) as clicks_any_seller_row,
+        cast(sum(cost) filter (where {{ any }}) as decimal(18, 4)) as cost_any_seller_row,
+        cast(count(*) filter (where {{ same }}) as bigint) as same_seller_row_count,
+        cast(count(*) filter (where {{ any }}) as bigint) as any_seller_row_count,
+        cast(count(*) filter (where not ({{ same }} or {{ any }})) as bigint) as unknown_policy_row_count,
+
+        max(extracted_at) as extracted_at
+
+    from {{ relation }}
+    group by
+        {%- for key in keys %}
+        {{ key }}{{ "," if not loop.last }}
+        {%- endfor %}
+{%- endmacro %}

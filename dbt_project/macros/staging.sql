@@ -1,0 +1,25 @@
+{#- Metric columns of every stats file, renamed and cast (DESIGN.md §7). -#}
+{% macro stats_metric_columns() -%}
+        cast(impressions as bigint) as impressions,
+        cast(clicks as bigint) as clicks,
+        cast(cost as decimal(18, 4)) as cost,
+        cast("saleUnits" as bigint) as sale_units,
+        cast(revenue as decimal(18, 4)) as revenue,
+        -- the API's rounded ratios, kept for reconciliation only (never summed, never in facts)
+        cast(cr as double) as api_cr,
+        cast(cpo as double) as api_cpo,
+        cast(cos as double) as api_cos,
+        cast(roas as double) as api_roas
+{%- endmacro %}
+
+
+{#- Lineage columns the ingestion layer adds to every stats row (docs/lake.md). -#}
+{% macro stats_lineage_columns() -%}
+        cast(currency as varchar) as currency,
+        cast(time_zone as varchar) as time_zone,
+        cast(interval_size as varchar) as interval_size,
+        cast(api_version as varchar) as api_version,
+        cast(window_start as date) as window_start,
+        cast(window_end as date) as window_end,
+        cast(extracted_at as timestamp with time zone) as extracted_at
+{%- endmacro %}
