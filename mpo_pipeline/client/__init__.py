@@ -13,6 +13,12 @@ Plain Python (httpx, msgspec, pyarrow); no Dagster import anywhere in this packa
 Errors are typed (:class:`MpoError` and subclasses); messages name the request and the API's
 ``traceId`` but never a secret or token. Table schemas: :func:`stats_schema`,
 :func:`metadata_schema` (docs/lake.md).
+
+The Real-Time Asynchronous API (``preview``; raw data for monitoring, never for billing):
+
+    with RealtimeClient(base_url, client_id, client_secret) as rt:
+        export = rt.run_export(RealtimeReportRequest(advertiser_ids=(41111,), lookback_minutes=120))
+        export.table  # typed rows (realtime_schema); export.raw: the file as downloaded
 """
 
 from .client import MpoClient
@@ -31,6 +37,18 @@ from .errors import (
 from .metadata import ENTITIES, metadata_schema, parse_metadata
 from .metrics import ClientMetrics, DeprecationNotice
 from .parsing import parse_stats_json
+from .realtime_client import RealtimeClient
+from .realtime_errors import (
+    RealtimeError,
+    RealtimeExportExpiredError,
+    RealtimeExportFailedError,
+    RealtimeQuotaError,
+    RealtimeTimeoutError,
+)
+from .realtime_request import RealtimeReportRequest
+from .realtime_result import RealtimeExport, parse_realtime_report
+from .realtime_status import ExportJob, ExportStatus
+from .realtime_table import realtime_schema
 from .stats_fetch import StatsWindow
 from .stats_schema import ENDPOINTS, POLICIES, StatsRequest, stats_schema
 from .windows import INTERVALS, plan_windows, split_windows
@@ -42,6 +60,8 @@ __all__ = [
     "POLICIES",
     "ClientMetrics",
     "DeprecationNotice",
+    "ExportJob",
+    "ExportStatus",
     "MpoApiVersionError",
     "MpoAuthError",
     "MpoClient",
@@ -53,12 +73,22 @@ __all__ = [
     "MpoResponseError",
     "MpoServerError",
     "MpoValidationError",
+    "RealtimeClient",
+    "RealtimeError",
+    "RealtimeExport",
+    "RealtimeExportExpiredError",
+    "RealtimeExportFailedError",
+    "RealtimeQuotaError",
+    "RealtimeReportRequest",
+    "RealtimeTimeoutError",
     "StatsRequest",
     "StatsWindow",
     "metadata_schema",
     "parse_metadata",
+    "parse_realtime_report",
     "parse_stats_json",
     "plan_windows",
+    "realtime_schema",
     "split_windows",
     "stats_schema",
 ]

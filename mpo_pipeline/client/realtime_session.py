@@ -1,0 +1,133 @@
+"""The plumbing under :class:`~.realtime_client.RealtimeClient`, shared with ``MpoClient``'s design.
+
+One :class:`RealtimeHttpClient` (JSON bodies, quota signal), the OAuth2 token cache, the retrying
+:class:`~.transport.Transport` and the per-application call budget (shared by every client of the
+same base URL and client id in this process). Every text built from a server answer is scrubbed
+of the client secret and the issued tokens.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import httpx
+
+from mpo_pipeline.config import Secret
+
+from .auth import TokenProvider
+from .client import API_ROOT
+from .errors import MpoResponseError, redact
+from .http_errors import Exchange
+from .metrics import ClientMetrics
+from .ratelimit import shared_limiter
+from .realtime_http import JsonBody, RealtimeHttpClient
+from .transport import Transport
+
+T = TypeVar("T")
+
+
+class RealtimeSession:
+    """Authenticated, retried, rate-budgeted calls to ``{base_url}/{api_version}/...``."""
+
+    def __init__(
+        self,
+        base_url: str,
+        api_version: str,
+        client_id: str,
+        secret: Secret,
+        *,
+        max_calls_per_minute: int,
+        timeout: float,
+        max_attempts: int,
+        transport: httpx.BaseTransport | None,
+        sleep: Callable[[float], None],
+        monotonic: Callable[[], float],
+        wall_clock: Callable[[], float],
+        logger: logging.Logger,
+    ) -> None:
+        self.base_url = base_url
+        self.api_version = api_version
+        self.client_id = client_id
+        self._secret = secret
+        self.metrics = ClientMetrics()
+        self.http = RealtimeHttpClient(
+            transport=transport,
+            timeout=httpx.Timeout(timeout),
+            headers={"User-Agent": "mpo-pipeline"},
+            follow_redirects=False,
+        )
+        self._tokens = TokenProvider(self._fetch_token, monotonic)
+        self._transport = Transport(
+            self.http,
+            api_version=api_version,
+            max_attempts=max_attempts,
+            limiter=shared_limiter(base_url, client_id, max_calls_per_minute, monotonic),
+            metrics=self.metrics,
+            sleep=sleep,
+            wall_clock=wall_clock,
+            logger=logger,
+            secrets=self.known_secrets,
+        )
+
+    def known_secrets(self) -> tuple[str, ...]:
+        """The client secret and every token issued so far (for redaction only)."""
+        return (self._secret.reveal(), *self._tokens.issued_tokens())
+
+    def _fetch_token(self) -> bytes:
+        response = self._transport.send(
+            "POST",
+            f"{self.base_url}/oauth2/token",
+            data={
+                "client_id": self.client_id,
+                "client_secret": self._secret.reveal(),
+                "grant_type": "client_credentials",
+            },
+            token_request=True,
+        )
+        return response.content
+
+    def url(self, path: str) -> str:
+        """The full URL of an MPO path under this session's version."""
+        return f"{self.base_url}/{self.api_version}/{API_ROOT}/{path}"
+
+    def exchange(self, method: str, path: str, context: str) -> Exchange:
+        """What an error about ``method path`` names (the path as sent, secrets scrubbed)."""
+        raw = httpx.URL(self.url(path)).raw_path.decode("ascii", errors="replace")
+        return Exchange(method, raw, context, self.known_secrets)
+
+    def send(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: JsonBody | None = None,
+        accept: str = "application/json",
+        context: str = "",
+    ) -> httpx.Response:
+        """One call through the shared transport (retries, 401 refresh, typed errors)."""
+        # A JsonBody travels in `data`: RealtimeHttpClient sends it as JSON (see realtime_http).
+        return self._transport.send(
+            method,
+            self.url(path),
+            data=body,  # type: ignore[arg-type]
+            accept=accept,
+            auth=self._tokens,
+            context=context,
+        )
+
+    def scrubbed(self, parse: Callable[..., T], *args: Any) -> T:
+        """Run a body parser; scrub any secret a server echoed from its error (no chaining)."""
+        try:
+            return parse(*args)
+        except MpoResponseError as exc:
+            text = redact(str(exc), self.known_secrets())
+            if text == str(exc):
+                raise
+            clean = type(exc)(text)
+        raise clean
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self.http.close()

@@ -1,0 +1,34 @@
+"""The dbt ``ops`` models (models/ops) as Dagster assets, downstream of the real-time export.
+
+They write DuckDB, so they run in pool ``duckdb``. The translator maps their lake source
+(``mpo_lake.realtime_exports``) onto ``mpo_ops/realtime_export``; their metadata parents
+(``int_*_latest``) come from the upstream dbt group.
+"""
+
+from collections.abc import Iterator
+
+import dagster as dg
+from dagster_dbt import DbtCliResource, dbt_assets, get_asset_key_for_model
+
+from mpo_pipeline.defs.transform.project import dbt_project
+from mpo_pipeline.defs.transform.translator import MpoDbtTranslator
+
+OPS_SELECT = "path:models/ops"
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    select=OPS_SELECT,
+    name="dbt_ops",
+    dagster_dbt_translator=MpoDbtTranslator(),
+    project=dbt_project,
+    pool="duckdb",
+)
+def dbt_ops(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator:
+    """Real-time minutes, hourly activity, spend pace and went-dark (schema ``ops``)."""
+    yield from dbt.cli(["build"], context=context).stream()
+
+
+def ops_model_key(model: str) -> dg.AssetKey:
+    """Asset key of one ops model, e.g. ``ops_went_dark``."""
+    return get_asset_key_for_model([dbt_ops], model)

@@ -1,0 +1,52 @@
+"""Behaviour knobs of the simulated Real-Time Asynchronous API (separate from ``SimulatorConfig``,
+whose fields fix the generated world; these can change while a simulator runs)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import timedelta
+
+
+@dataclass(frozen=True)
+class RealtimeConfig:
+    """How export jobs behave. Times in real seconds (monotonic clock), except the data ones.
+
+    - ``job_seconds``: from creation to ``Done`` (or ``Failure``).
+    - ``hourly_quota``: creations allowed per rolling hour (None = unlimited); a cached id
+      returned for an identical request does not count.
+    - ``failure_rate``/``fault_seed``: share of jobs ending in ``Failure``, drawn per creation
+      sequence number, so a run replays the same failures.
+    - ``expire_seconds``: a ``Done`` job turns ``Expired`` this long after it finished.
+    - ``cache_seconds``: an identical request (same body, same simulated now) within this time of
+      a live job gets that job's id back.
+    - ``latency_minutes``: the newest minutes without data yet (the real API lags ~10 minutes).
+    - ``now_offset``: the real-time "now" is 12:00 UTC of the simulator's ``today`` plus this.
+    """
+
+    job_seconds: float = 3.0
+    hourly_quota: int | None = 20
+    failure_rate: float = 0.0
+    fault_seed: int = 0
+    expire_seconds: float = 3600.0
+    cache_seconds: float = 60.0
+    latency_minutes: int = 10
+    now_offset: timedelta = timedelta(0)
+
+    def __post_init__(self) -> None:
+        problems = []
+        if self.job_seconds < 0 or self.expire_seconds < 0 or self.cache_seconds < 0:
+            problems.append("job_seconds, expire_seconds and cache_seconds must be >= 0")
+        if self.hourly_quota is not None and self.hourly_quota < 1:
+            problems.append("hourly_quota must be >= 1 (or None)")
+        if not 0.0 <= self.failure_rate <= 1.0:
+            problems.append("failure_rate must be in [0, 1]")
+        if not 0 <= self.latency_minutes <= 120:
+            problems.append("latency_minutes must be in 0..120")
+        if abs(self.now_offset) > timedelta(days=1):
+            problems.append("now_offset must stay within one day")
+        if problems:
+            raise ValueError("invalid RealtimeConfig: " + "; ".join(problems))
+
+    def with_(self, **changes: object) -> RealtimeConfig:
+        """A copy with some fields changed."""
+        return replace(self, **changes)  # type: ignore[arg-type]

@@ -1,0 +1,149 @@
+"""Real-time data: displays, clicks and cost per seller-campaign and UTC minute, and their rows.
+
+Derived from the same base as the Standard API: the day's shown values (``observe`` of
+``daily_final`` on the clock's today) are split into UTC hours by the advertiser's hour profile
+with the very formula of ``aggregate.bucket_values``, so the minutes of a UTC hour add up exactly
+to the Standard API's ``Hour`` row of that seller-campaign (``impressions`` there is ``Displays``
+here). Each hour is then split into 60 minutes by an integer cumulative profile hashed per
+seller-campaign and hour. A *switched-off* seller-campaign has nothing from its switch-off minute.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+
+from .generator import daily_final, hour_profile
+from .hashing import hash_key, uniform
+from .realtime_request import RealtimeQuery
+from .restatement import observe
+from .timezones import utc_offsets
+from .world import Advertiser, World, epoch_day
+
+METRIC_SOURCES = {"Displays": "impressions", "Clicks": "clicks", "Cost": "cost"}
+_T_MINUTE = 501
+
+
+@dataclass(frozen=True)
+class SwitchOff:
+    """From ``from_minute`` (UTC epoch minute) on, the seller-campaign gets no traffic."""
+
+    advertiser_id: int
+    campaign_id: int
+    seller_id: int
+    from_minute: int
+
+
+def epoch_minute(when: datetime) -> int:
+    """UTC epoch minute of an aware datetime."""
+    return int(when.timestamp()) // 60
+
+
+def minute_values(
+    world: World, adv: Advertiser, sc: np.ndarray, first: int, count: int, today: int
+) -> dict[str, np.ndarray]:
+    """``{Displays, Clicks, Cost}`` → (len(sc), count) for UTC epoch minutes ``first..``."""
+    hours = np.arange(first // 60, (first + count - 1) // 60 + 1, dtype=np.int64)
+    days = np.unique(hours // 24)
+    shown = observe(daily_final(world, adv, sc, days), days, today)
+    cum, den = hour_profile(world, adv, days)
+    di, hh = np.searchsorted(days, hours // 24), hours % 24
+    w_lo, w_hi, d = cum[di, hh], cum[di, hh + 1], den[di]
+    key = hash_key(
+        world.seed, _T_MINUTE, adv.sc_key[sc][:, None, None], hours[None, :, None], np.arange(60)
+    )
+    weights = 1 + np.floor(8 * uniform(key, 0)).astype(np.int64)
+    wc = np.zeros((*weights.shape[:2], 61), np.int64)
+    np.cumsum(weights, axis=2, out=wc[:, :, 1:])
+    total = wc[:, :, 60:61]
+    offset = first - hours[0] * 60
+    out = {}
+    for metric, source in METRIC_SOURCES.items():
+        v = shown[source][:, di]
+        hourly = (v * w_hi // d - v * w_lo // d)[:, :, None]
+        minutes = hourly * wc[:, :, 1:] // total - hourly * wc[:, :, :-1] // total
+        out[metric] = minutes.reshape(len(sc), -1)[:, offset : offset + count]
+    return out
+
+
+def _select(adv: Advertiser, q: RealtimeQuery, first_day: int, last_day: int) -> np.ndarray:
+    mask = (adv.sc_start <= last_day) & (adv.sc_end >= first_day)
+    if q.campaign_ids is not None:
+        mask &= np.isin(adv.campaign_ids[adv.sc_campaign], q.campaign_ids)
+    if q.seller_ids is not None:
+        mask &= np.isin(adv.seller_ids[adv.sc_seller], q.seller_ids)
+    return np.flatnonzero(mask)
+
+
+def _local_minutes(zone: str, minutes: np.ndarray) -> np.ndarray:
+    days = minutes // 1440
+    uniq = np.unique(days)
+    offsets = utc_offsets(zone, uniq)[np.searchsorted(uniq, days), (minutes // 60) % 24]
+    return minutes + offsets
+
+
+def _buckets(q: RealtimeQuery, local: np.ndarray) -> np.ndarray:
+    """Each minute's time bucket, as the local epoch minute that starts the bucket."""
+    if "Minute" in q.dimensions:
+        return local
+    if "Hour" in q.dimensions:
+        return local // 60 * 60
+    if "Day" in q.dimensions:
+        return local // 1440 * 1440
+    return np.zeros_like(local)
+
+
+def _entities(q: RealtimeQuery, adv: Advertiser, sc: np.ndarray) -> np.ndarray:
+    by_seller = "SellerId" in q.dimensions or "SellerName" in q.dimensions
+    by_campaign = "CampaignId" in q.dimensions
+    if by_seller and by_campaign:
+        return sc
+    if by_seller:
+        return adv.sc_seller[sc]
+    if by_campaign:
+        return adv.sc_campaign[sc]
+    return np.zeros_like(sc)
+
+
+def advertiser_rows(
+    world: World, adv: Advertiser, q: RealtimeQuery, switch_offs: tuple[SwitchOff, ...]
+) -> dict[str, np.ndarray]:
+    """One advertiser's rows (minor-unit cost), grouped by the requested dimensions."""
+    first, count = epoch_minute(q.start), (epoch_minute(q.end) - epoch_minute(q.start))
+    sc = _select(adv, q, first // 1440, (first + max(count, 1) - 1) // 1440)
+    if count <= 0 or len(sc) == 0:
+        return {}
+    values = minute_values(world, adv, sc, first, count, epoch_day(q.today))
+    minutes = first + np.arange(count, dtype=np.int64)
+    for off in switch_offs:
+        if off.advertiser_id != adv.id:
+            continue
+        rows = (adv.campaign_ids[adv.sc_campaign[sc]] == off.campaign_id) & (
+            adv.seller_ids[adv.sc_seller[sc]] == off.seller_id
+        )
+        cols = minutes >= off.from_minute
+        for v in values.values():
+            v[np.ix_(rows, cols)] = 0
+    ent_key, ent = np.unique(_entities(q, adv, sc), return_inverse=True)
+    time_key, tb = np.unique(_buckets(q, _local_minutes(q.time_zone, minutes)), return_inverse=True)
+    cell = (ent[:, None] * len(time_key) + tb[None, :]).ravel()
+    size = len(ent_key) * len(time_key)
+    sums = {m: np.bincount(cell, v.ravel(), size).astype(np.int64) for m, v in values.items()}
+    keep = np.flatnonzero(sums["Displays"] + sums["Clicks"] + sums["Cost"] > 0)
+    e, t = keep // len(time_key), keep % len(time_key)
+    # One member seller-campaign per entity gives its campaign and seller (all members share the
+    # grouped attributes; ungrouped ones are not served).
+    first_of = np.zeros(len(ent_key), np.int64)
+    first_of[ent[::-1]] = sc[::-1]
+    local = time_key[t]
+    return {
+        "advertiser_id": np.full(len(keep), adv.id, np.int64),
+        "campaign_id": adv.campaign_ids[adv.sc_campaign[first_of[e]]],
+        "seller_id": adv.seller_ids[adv.sc_seller[first_of[e]]],
+        "seller_name": adv.seller_names[adv.sc_seller[first_of[e]]],
+        "local_minute": local,
+        **{m: s[keep] for m, s in sums.items()},
+        "decimals": np.full(len(keep), adv.decimals, np.int64),
+    }
