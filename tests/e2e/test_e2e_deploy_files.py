@@ -1,0 +1,206 @@
+"""The deployment files (docker-compose.yml, Dockerfile, workspace.yaml, dagster.yaml) are
+consistent with each other and with the repository. There is no Docker daemon here: they are
+checked by parsing, and dagster.yaml by Dagster's own instance schema."""
+
+from __future__ import annotations
+
+import importlib
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+from e2e_helpers import REPO
+
+SERVICES = {"postgres", "init", "code", "webserver", "daemon", "simulator"}
+DAGSTER_SERVICES = ("init", "code", "webserver", "daemon")
+SECRET_NAME = re.compile(r"PASSWORD|SECRET|TOKEN|CLIENT_ID|API_KEY", re.IGNORECASE)
+INTERPOLATION = re.compile(r"^\$\{[A-Z0-9_]+(:?[-?][^}]*)?\}$")
+
+
+def _yaml(name: str) -> dict:
+    return yaml.safe_load((REPO / name).read_text())
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict:
+    return _yaml("docker-compose.yml")
+
+
+@pytest.fixture(scope="module")
+def services(compose: dict) -> dict[str, dict]:
+    return compose["services"]
+
+
+def _command(service: dict) -> str:
+    command = service["command"]
+    return command if isinstance(command, str) else " ".join(str(part) for part in command)
+
+
+def _healthcheck(service: dict) -> str:
+    test = service["healthcheck"]["test"]
+    return test if isinstance(test, str) else " ".join(test)
+
+
+def _dockerfile() -> str:
+    return (REPO / "Dockerfile").read_text()
+
+
+def test_compose_has_the_expected_services_and_commands(services: dict[str, dict]) -> None:
+    assert set(services) == SERVICES
+    assert services["postgres"]["image"].startswith("postgres:15")
+    code = _command(services["code"])
+    assert "dagster code-server start -m mpo_pipeline.definitions -h 0.0.0.0 -p 4000" in code
+    assert "--location-name mpo_pipeline" in code
+    assert _command(services["webserver"]) == (
+        "dagster-webserver -w workspace.yaml -h 0.0.0.0 -p 3000"
+    )
+    assert _command(services["daemon"]).startswith("dagster-daemon run")
+    init = _command(services["init"])
+    assert "dagster instance migrate" in init
+    assert "dagster instance concurrency set duckdb 1" in init
+    assert "dagster instance concurrency set mpo_api 2" in init
+    assert services["simulator"]["profiles"] == ["demo"]
+    assert "-m mpo_pipeline.simulator" in _command(services["simulator"])
+
+
+def test_every_long_running_service_has_a_healthcheck(services: dict[str, dict]) -> None:
+    assert "pg_isready" in _healthcheck(services["postgres"])
+    assert "grpc-health-check" in _healthcheck(services["code"])
+    assert "-p 4000" in _healthcheck(services["code"])
+    assert "127.0.0.1:3000/server_info" in _healthcheck(services["webserver"])
+    assert "liveness-check" in _healthcheck(services["daemon"])
+    assert "/health" in _healthcheck(services["simulator"])
+    assert "healthcheck" not in services["init"]  # one-shot
+
+
+def test_start_order_follows_health(services: dict[str, dict]) -> None:
+    def depends(name: str) -> dict[str, str]:
+        return {k: v["condition"] for k, v in services[name]["depends_on"].items()}
+
+    assert depends("init") == {"postgres": "service_healthy"}
+    assert depends("code") == {"init": "service_completed_successfully"}
+    assert depends("webserver") == {"code": "service_healthy"}
+    assert depends("daemon") == {"code": "service_healthy"}
+
+
+def test_only_the_webserver_publishes_a_port_on_loopback(services: dict[str, dict]) -> None:
+    published = {name for name, service in services.items() if service.get("ports")}
+    assert published == {"webserver"}
+    (port,) = services["webserver"]["ports"]
+    assert str(port).startswith("127.0.0.1:") and str(port).endswith(":3000")
+
+
+def test_volumes_are_declared_and_mounted_where_the_data_lives(
+    compose: dict, services: dict[str, dict]
+) -> None:
+    declared = set(compose["volumes"])
+    used = set()
+    for service in services.values():
+        for mount in service.get("volumes", []):
+            source = mount.split(":")[0]
+            if not source.startswith((".", "/")):
+                used.add(source)
+    assert used == declared
+    code_mounts = dict(mount.split(":")[:2] for mount in services["code"]["volumes"])
+    assert code_mounts["mpo_data"] == "/data"
+    postgres_mounts = services["postgres"]["volumes"]
+    assert "postgres_data:/var/lib/postgresql/data" in postgres_mounts
+    environment = services["code"]["environment"]
+    assert environment["MPO_DATA_DIR"] == "/data"
+    assert environment["MPO_WAREHOUSE"].startswith("/data/")
+    assert environment["MPO_LAKE_DIR"].startswith("/data/")
+
+
+def test_secrets_come_from_env_file_never_inlined(services: dict[str, dict]) -> None:
+    for name in DAGSTER_SERVICES:
+        assert services[name]["env_file"] in (".env", [".env"]), name
+    for name, service in services.items():
+        environment = service.get("environment") or {}
+        assert isinstance(environment, dict), f"{name}: use the mapping form"
+        for key, value in environment.items():
+            if SECRET_NAME.search(key):
+                assert INTERPOLATION.match(str(value)), f"{name}.{key} is inlined"
+    ignored = (REPO / ".dockerignore").read_text().splitlines()
+    assert ".env" in ignored
+    assert ".env" in (REPO / ".gitignore").read_text().splitlines()
+
+
+def test_dagster_home_in_compose_is_where_the_image_puts_dagster_yaml(
+    services: dict[str, dict],
+) -> None:
+    home = re.search(r"DAGSTER_HOME=(\S+)", _dockerfile()).group(1)
+    assert re.search(r"COPY dagster\.yaml \$\{DAGSTER_HOME\}/dagster\.yaml", _dockerfile())
+    for name in DAGSTER_SERVICES:
+        assert services[name]["environment"]["DAGSTER_HOME"] == home, name
+
+
+def test_dockerfile_pins_uv_syncs_frozen_and_runs_unprivileged() -> None:
+    text = _dockerfile()
+    assert re.search(r"^FROM python:3\.11-slim\b", text, flags=re.MULTILINE)
+    makefile_uv = re.search(r"^UV_VERSION := (\S+)", (REPO / "Makefile").read_text(), re.M)
+    assert f"ARG UV_VERSION={makefile_uv.group(1)}" in text
+    assert '"uv==${UV_VERSION}"' in text
+    assert "uv sync --frozen --no-dev" in text
+    users = re.findall(r"^USER (\S+)", text, flags=re.MULTILINE)
+    assert users and users[-1] not in ("root", "0")
+
+
+def test_every_path_and_module_the_files_name_exists(services: dict[str, dict]) -> None:
+    for name, service in services.items():
+        build = service.get("build")
+        if build:
+            assert (REPO / build["context"] / build["dockerfile"]).is_file(), name
+    for line in _dockerfile().splitlines():
+        if line.startswith("COPY "):
+            for source in line.split()[1:-1]:
+                assert (REPO / source).exists(), f"Dockerfile copies missing {source}"
+    assert "-w workspace.yaml" in _command(services["webserver"])
+    assert (REPO / "workspace.yaml").is_file()
+    module = importlib.import_module("mpo_pipeline.definitions")
+    assert callable(module.defs)
+    assert importlib.util.find_spec("mpo_pipeline.simulator.__main__") is not None
+
+
+def test_workspace_points_at_the_code_service(services: dict[str, dict]) -> None:
+    (entry,) = _yaml("workspace.yaml")["load_from"]
+    server = entry["grpc_server"]
+    assert server["host"] == "code" and server["host"] in services
+    code = _command(services["code"])
+    assert f"-p {server['port']}" in code
+    assert f"--location-name {server['location_name']}" in code
+
+
+def test_dagster_yaml_is_accepted_by_dagsters_instance_schema(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dagster._core.instance.config import dagster_instance_config
+    from dagster._core.instance.ref import InstanceRef
+
+    for name, value in {
+        "DAGSTER_PG_HOST": "db.invalid",
+        "DAGSTER_PG_PORT": "5432",
+        "DAGSTER_PG_USER": "u",
+        "DAGSTER_PG_PASSWORD": "p",
+        "DAGSTER_PG_DB": "d",
+    }.items():
+        monkeypatch.setenv(name, value)
+    shutil.copy(REPO / "dagster.yaml", tmp_path / "dagster.yaml")
+    config, custom_class = dagster_instance_config(str(tmp_path))
+    assert custom_class is None
+    assert config["telemetry"] == {"enabled": False}
+    database = config["storage"]["postgres"]["postgres_db"]
+    for field, variable in {
+        "hostname": "DAGSTER_PG_HOST",
+        "port": "DAGSTER_PG_PORT",
+        "username": "DAGSTER_PG_USER",
+        "password": "DAGSTER_PG_PASSWORD",
+        "db_name": "DAGSTER_PG_DB",
+    }.items():
+        assert database[field] == {"env": variable}, field
+    assert config["concurrency"]["pools"]["default_limit"] == 1
+    assert 1 <= config["concurrency"]["runs"]["max_concurrent_runs"] <= 8
+    # Instantiating the run coordinator validates its own config; no database is touched.
+    coordinator = InstanceRef.from_dir(str(tmp_path)).run_coordinator
+    assert type(coordinator).__name__ == "QueuedRunCoordinator"
