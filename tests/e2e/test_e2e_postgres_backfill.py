@@ -40,7 +40,7 @@ from e2e_stack import LOCATION, Stack, dagster_stack
 pytestmark = [
     pytest.mark.skipif(available() is not None, reason=f"PostgreSQL: {available()}"),
     # Setup (deployment + three backfills) happens inside the first tests' budget.
-    pytest.mark.timeout(420),
+    pytest.mark.timeout(900),
 ]
 
 STATS_KEYS = {
@@ -49,7 +49,7 @@ STATS_KEYS = {
     for policy in ("same_seller", "any_seller")
 }
 IN_PROCESS = {"execution": {"config": {"in_process": {}}}}
-RUNS_TIMEOUT = 300.0  # the daemon ticks every 30 s; the dbt steps of B and C run one at a time
+RUNS_TIMEOUT = 720.0  # the daemon ticks every 30 s; the dbt steps of B and C run one at a time
 STATUS_TIMEOUT = 45.0  # the daemon marks a backfill completed on its next tick after the run
 RANGES = {"A": (10, 16), "B": (5, 20), "C": (12, 27)}  # day offsets from MPO_START_DATE
 
