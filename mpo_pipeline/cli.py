@@ -55,6 +55,30 @@ def _report(summary) -> int:
     return 0
 
 
+def _close(args: argparse.Namespace) -> int:
+    from mpo_pipeline.dates import parse_month
+    from mpo_pipeline.finance_cli import close_month
+
+    if args.reopen and not (args.reason or "").strip():
+        raise ValueError('--reopen needs --reason "..." (it is recorded with the new close)')
+    return close_month(
+        parse_month(args.month),
+        console,
+        reopen=args.reopen,
+        reason=args.reason,
+        closed_by=args.closed_by,
+    )
+
+
+def _export_statement(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from mpo_pipeline.dates import parse_month
+    from mpo_pipeline.finance_cli import export_statement
+
+    return export_statement(parse_month(args.month), Path(args.out), console, fmt=args.format)
+
+
 def _demo(args: argparse.Namespace) -> int:
     from mpo_pipeline.demo import run_demo
 
@@ -77,6 +101,8 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "load": _load,
     "demo": _demo,
     "dev": _dev,
+    "close": _close,
+    "export-statement": _export_statement,
 }
 
 
@@ -90,6 +116,20 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("--end", required=True, help="last day, YYYY-MM-DD (at most yesterday)")
     demo = sub.add_parser("demo", help="simulator + last 60 days + month close + report")
     demo.add_argument("--days", type=int, default=60, help="complete days to load (default 60)")
+    close = sub.add_parser("close", help="month close: control totals, reconciliation, snapshot")
+    close.add_argument("--month", required=True, help="month to close, YYYY-MM")
+    close.add_argument("--reopen", action="store_true", help="close an already closed month again")
+    close.add_argument("--reason", help="why (required with --reopen; recorded)")
+    close.add_argument("--closed-by", help="who closes (default: the current user)")
+    export = sub.add_parser("export-statement", help="the latest closed statement as CSV/Parquet")
+    export.add_argument("--month", required=True, help="closed month, YYYY-MM")
+    export.add_argument("--out", required=True, help="file to write: .csv or .parquet")
+    export.add_argument(
+        "--format",
+        choices=["auto", "csv", "parquet", "both"],
+        default="auto",
+        help="auto (by --out suffix, default), csv, parquet, or both (FILE.csv and FILE.parquet)",
+    )
     dev = sub.add_parser("dev", help="the Dagster UI against the simulator")
     dev.add_argument("--port", type=int, default=3000, help="UI port on 127.0.0.1")
     return parser

@@ -8,7 +8,9 @@ from mpo_pipeline.dates import lookback_window
 from mpo_pipeline.defs.resources import settings
 from mpo_pipeline.runner import range_tags
 
-WAREHOUSE_GROUPS = ("dbt_seeds", "dbt_staging", "dbt_intermediate", "dbt_marts")
+# dbt_finance holds marts.fct_post_close_adjustments: every load refreshes the deltas of closed
+# months against the statement it has just rebuilt.
+WAREHOUSE_GROUPS = ("dbt_seeds", "dbt_staging", "dbt_intermediate", "dbt_marts", "dbt_finance")
 LOAD_SELECTION = dg.AssetSelection.groups("mpo_stats", "mpo_metadata", *WAREHOUSE_GROUPS)
 
 load_job = dg.define_asset_job(

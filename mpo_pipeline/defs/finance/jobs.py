@@ -1,0 +1,94 @@
+"""Finance jobs (``control_totals``, ``month_close``) and the optional monthly close schedule.
+
+``MPO_CLOSE_DAY_OF_MONTH`` (1–28, default 5) is the day of the month on which the schedule, once
+switched on in the UI, closes the previous month, one hour after the daily refresh
+(``MPO_DAILY_SCHEDULE_HOUR`` + 1, at most 23) in ``MPO_TIME_ZONE``. It is off by default: finance
+decides when a month is closed.
+"""
+
+import os
+from collections.abc import Mapping
+from datetime import timedelta
+
+import dagster as dg
+
+from mpo_pipeline.defs.finance.common import (
+    ADJUSTMENTS_KEY,
+    CLOSE_OP,
+    CONTROL_STAGING_KEY,
+    RECONCILIATION_KEY,
+)
+from mpo_pipeline.defs.finance.control_totals import control_totals
+from mpo_pipeline.defs.finance.month_close import month_close
+from mpo_pipeline.defs.resources import settings
+
+CLOSE_DAY_VARIABLE = "MPO_CLOSE_DAY_OF_MONTH"
+DEFAULT_CLOSE_DAY = 5
+
+
+def close_day_of_month(env: Mapping[str, str] | None = None) -> int:
+    """The day of the month the close schedule runs (``MPO_CLOSE_DAY_OF_MONTH``, 1–28)."""
+    env = os.environ if env is None else env
+    raw = (env.get(CLOSE_DAY_VARIABLE) or "").strip() or str(DEFAULT_CLOSE_DAY)
+    if not raw.isdigit() or not 1 <= int(raw) <= 28:
+        raise ValueError(
+            f"{CLOSE_DAY_VARIABLE}={raw!r} must be a day of the month from 1 to 28 "
+            "(every month has it)"
+        )
+    return int(raw)
+
+
+# The staging view over the control files is rebuilt too: a view created before the first control
+# file existed is an empty placeholder until its next build.
+RECONCILE = (
+    dg.AssetSelection.assets(control_totals)
+    | dg.AssetSelection.assets(CONTROL_STAGING_KEY)
+    | dg.AssetSelection.assets(RECONCILIATION_KEY)
+)
+
+control_totals_job = dg.define_asset_job(
+    "control_totals",
+    selection=RECONCILE,
+    description=(
+        "Fetch the API's Month figures of one month into the lake and rebuild "
+        "marts.rpt_monthly_reconciliation; the blocking check month_reconciled judges the month."
+    ),
+)
+
+# The close freezes the statement as the last load built it (the load job rebuilds the statement);
+# fct_post_close_adjustments is rebuilt after the close, so it compares with the new close at once.
+month_close_job = dg.define_asset_job(
+    "month_close",
+    selection=RECONCILE
+    | dg.AssetSelection.assets(month_close)
+    | dg.AssetSelection.assets(ADJUSTMENTS_KEY),
+    description=(
+        "Close one month: control totals, marts.rpt_monthly_reconciliation and its blocking "
+        "check, the close snapshot of marts.fct_seller_monthly_statement, then "
+        f"fct_post_close_adjustments. Run config ops.{CLOSE_OP}.config: closed_by, reason, "
+        "reopen (true, with a reason, closes a closed month again)."
+    ),
+)
+
+
+@dg.schedule(
+    job=month_close_job,
+    cron_schedule=f"0 {min(settings().daily_schedule_hour + 1, 23)} {close_day_of_month()} * *",
+    execution_timezone=settings().time_zone,
+    default_status=dg.DefaultScheduleStatus.STOPPED,
+    description=(
+        f"On day {close_day_of_month()} of every month ({CLOSE_DAY_VARIABLE}, default "
+        f"{DEFAULT_CLOSE_DAY}): control totals, reconciliation and close of the previous month. "
+        "Off by default."
+    ),
+)
+def month_close_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+    """Close the month before the scheduled date (a run key per month: never twice)."""
+    previous = context.scheduled_execution_time.date().replace(day=1) - timedelta(days=1)
+    month = previous.replace(day=1)
+    return dg.RunRequest(
+        run_key=f"month-close-{month:%Y-%m}",
+        partition_key=month.isoformat(),
+        run_config={"ops": {CLOSE_OP: {"config": {"reason": "scheduled month close"}}}},
+        tags={"mpo/trigger": "month_close_schedule"},
+    )

@@ -1,0 +1,186 @@
+"""Export the latest close of a month: one CSV a finance user opens in a spreadsheet, or Parquet.
+
+The CSV has one line per seller (``line_type = seller``) then one total line per currency
+(``line_type = total``; ratios recomputed from the summed bases, never summed). Files are written
+to a temporary name and renamed into place, so a failed export leaves no half file.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import uuid
+from collections.abc import Iterable
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from mpo_pipeline.finance.close import CloseRecord, latest_close
+from mpo_pipeline.finance.schema import (
+    ADDITIVE_COLUMNS,
+    MONEY_COLUMNS,
+    STATEMENT_COLUMNS,
+    STATEMENTS_TABLE,
+)
+
+FORMATS = ("auto", "csv", "parquet", "both")
+HEADER_COLUMNS = ("close_id", "closed_at", "closed_by")
+CENT = Decimal("0.01")
+RATIOS = {  # ratio: (numerator, denominator), per DESIGN.md §7
+    "cr_{p}": ("sale_units_{p}", "clicks"),
+    "cpo_{p}": ("media_cost", "sale_units_{p}"),
+    "cos_{p}": ("media_cost", "revenue_{p}"),
+    "roas_{p}": ("revenue_{p}", "media_cost"),
+}
+
+
+class ExportError(ValueError):
+    """The statement cannot be exported; the message says why and what to do."""
+
+
+def output_paths(out: Path, fmt: str = "auto") -> list[Path]:
+    """The files an export writes: by ``fmt``, or by the suffix of ``out`` when ``auto``."""
+    if fmt not in FORMATS:
+        raise ExportError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    suffix = out.suffix.lower()
+    if fmt == "both":
+        return [out.with_suffix(".csv"), out.with_suffix(".parquet")]
+    if fmt == "auto":
+        if suffix not in (".csv", ".parquet"):
+            raise ExportError(f"{out}: name the file .csv or .parquet (or pass --format)")
+        return [out]
+    return [out if suffix == f".{fmt}" else out.with_suffix(f".{fmt}")]
+
+
+def export_statement(warehouse: Path, month: date, out: Path, fmt: str = "auto") -> list[Path]:
+    """Write the latest close of ``month`` to ``out``; return the files written."""
+    paths = output_paths(out, fmt)
+    for path in paths:
+        _check_writable(path)
+    close, table = read_latest_close(warehouse, month)
+    for path in paths:
+        if path.suffix.lower() == ".parquet":
+            _atomic(path, lambda tmp: pq.write_table(_with_close(close, table), tmp))
+        else:
+            _atomic(path, lambda tmp: _write_csv(tmp, close, table.to_pylist()))
+    return paths
+
+
+def read_latest_close(warehouse: Path, month: date) -> tuple[CloseRecord, pa.Table]:
+    """The latest close of ``month`` and its frozen rows (read-only on the warehouse)."""
+    if not warehouse.exists():
+        raise ExportError(f"no warehouse at {warehouse}: load and close a month first")
+    try:
+        con = duckdb.connect(str(warehouse), read_only=True)
+    except duckdb.Error as exc:
+        raise ExportError(f"cannot open the warehouse {warehouse}: {exc}") from None
+    with con:
+        close = latest_close(con, month)
+        if close is None:
+            raise ExportError(
+                f"{month:%Y-%m} was never closed: run `mpo-pipeline close --month {month:%Y-%m}`"
+            )
+        columns = ", ".join(name for name, _ in STATEMENT_COLUMNS)
+        table = con.sql(
+            f"select {columns} from {STATEMENTS_TABLE} where close_id = ? "
+            "order by advertiser_id, currency, seller_id",
+            params=[close.close_id],
+        ).to_arrow_table()
+    return close, table
+
+
+def currency_totals(rows: Iterable[dict]) -> list[dict]:
+    """One row per currency: additive columns summed, ratios recomputed from the sums."""
+    totals: dict[str, dict] = {}
+    for row in rows:
+        total = totals.setdefault(
+            row["currency"],
+            {c: Decimal(0) if c in MONEY_COLUMNS else 0 for c in ADDITIVE_COLUMNS} | {"sellers": 0},
+        )
+        total["sellers"] += 1
+        for column in ADDITIVE_COLUMNS:
+            if row[column] is not None:
+                total[column] += row[column]
+    out = []
+    for currency, total in sorted(totals.items()):
+        for policy in ("same_seller", "any_seller"):
+            for ratio, (num, den) in RATIOS.items():
+                n, d = total[num.format(p=policy)], total[den.format(p=policy)]
+                total[ratio.format(p=policy)] = None if d == 0 else float(n) / float(d)
+        out.append({"currency": currency, **total})
+    return out
+
+
+def _write_csv(path: Path, close: CloseRecord, rows: list[dict]) -> None:
+    columns = ["line_type", "month", *HEADER_COLUMNS]
+    columns += [name for name, _ in STATEMENT_COLUMNS if name != "month"]
+    header = {
+        "month": close.month.isoformat(),
+        "close_id": close.close_id,
+        "closed_at": close.closed_at.isoformat(timespec="seconds"),
+        "closed_by": close.closed_by,
+    }
+    # utf-8-sig: spreadsheets then read seller names with accents correctly.
+    with open(path, "w", newline="", encoding="utf-8-sig") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns, extrasaction="ignore")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({**_formatted(row), **header, "line_type": "seller"})
+        for total in currency_totals(rows):
+            line = _formatted(total) | header | {"line_type": "total", "seller_name": "TOTAL"}
+            writer.writerow(line)
+
+
+def _formatted(row: dict) -> dict:
+    out = {}
+    for key, value in row.items():
+        if value is None:
+            out[key] = ""
+        elif isinstance(value, Decimal) and key != "ad_fee_rate":
+            # Money is exact to the cent: show 12.30, not 12.3000 (keep finer values untouched).
+            out[key] = str(value.quantize(CENT) if value == value.quantize(CENT) else value)
+        elif isinstance(value, Decimal):
+            out[key] = str(value.normalize())
+        elif isinstance(value, float):
+            out[key] = f"{value:.6f}"
+        elif isinstance(value, bool):
+            out[key] = "true" if value else "false"
+        else:
+            out[key] = str(value)
+    return out
+
+
+def _with_close(close: CloseRecord, table: pa.Table) -> pa.Table:
+    columns = {
+        "close_id": pa.array([close.close_id] * table.num_rows, pa.int64()),
+        "closed_at": pa.array([close.closed_at] * table.num_rows, pa.timestamp("us", tz="UTC")),
+        "closed_by": pa.array([close.closed_by] * table.num_rows, pa.string()),
+    }
+    for name, array in columns.items():
+        table = table.append_column(name, array)
+    return table
+
+
+def _check_writable(path: Path) -> None:
+    parent = path.parent if str(path.parent) else Path(".")
+    if path.is_dir():
+        raise ExportError(f"{path} is a directory: give a file name")
+    if not parent.is_dir():
+        raise ExportError(f"cannot write {path}: directory {parent} does not exist")
+    if not os.access(parent, os.W_OK):
+        raise ExportError(f"cannot write {path}: directory {parent} is not writable")
+
+
+def _atomic(path: Path, write) -> None:
+    tmp = path.parent / f".{path.name}.{uuid.uuid4().hex}.tmp"
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise ExportError(f"cannot write {path}: {exc.strerror or exc}") from None
+    finally:
+        tmp.unlink(missing_ok=True)

@@ -1,0 +1,115 @@
+"""Statement export: CSV with per-currency totals, Parquet, and clear errors."""
+
+from __future__ import annotations
+
+import csv
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from fin_unit_helpers import (
+    AFTER_OCTOBER,
+    OCTOBER,
+    POLICIES,
+    add_statement_row,
+    fake_lake,
+    fake_warehouse,
+    reconcile,
+)
+
+from mpo_pipeline import cli
+from mpo_pipeline.finance.close import CloseRequest, MonthContext, close_month
+from mpo_pipeline.finance.export import ExportError, export_statement, output_paths
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory) -> Path:
+    """October closed twice (the second close stands) with sellers in EUR and USD."""
+    root = tmp_path_factory.mktemp("export")
+    con = fake_warehouse(root / "w.duckdb")
+    fake_lake(root / "lake", OCTOBER, (41111, 42222))
+    reconcile(con, OCTOBER, (41111, 42222))
+    add_statement_row(con, OCTOBER, 41111, 5001, media_cost=Decimal("0.10"), clicks=4)
+    add_statement_row(con, OCTOBER, 41111, 5002, seller_name="0042017", revenue_same_seller=0)
+    add_statement_row(con, OCTOBER, 42222, 6001, currency="USD", clicks=0, media_cost=0)
+    ctx = MonthContext(lake_dir=root / "lake", today=AFTER_OCTOBER, policies=POLICIES)
+    close_month(con, CloseRequest(OCTOBER, "ana"), ctx)
+    con.execute("update marts.fct_seller_monthly_statement set impressions = 7")
+    now = datetime(2026, 11, 6, tzinfo=UTC)
+    close_month(con, CloseRequest(OCTOBER, "bo", "restated", reopen=True), ctx, now=now)
+    con.close()
+    return root / "w.duckdb"
+
+
+def _read_csv(path: Path) -> list[dict]:
+    with open(path, newline="", encoding="utf-8-sig") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_csv_has_sellers_then_totals_per_currency(warehouse, tmp_path):
+    [path] = export_statement(warehouse, OCTOBER, tmp_path / "oct.csv")
+    lines = _read_csv(path)
+    sellers = [r for r in lines if r["line_type"] == "seller"]
+    totals = [r for r in lines if r["line_type"] == "total"]
+    assert lines[-2:] == totals  # totals come last
+    assert [r["seller_id"] for r in sellers] == ["5001", "5002", "6001"]
+    assert {r["close_id"] for r in lines} == {"2"}  # the latest close
+    assert {r["closed_by"] for r in lines} == {"bo"}
+    assert sellers[1]["seller_name"] == "0042017"  # text, leading zero kept
+    assert sellers[0]["media_cost"] == "0.10"  # cents, not 0.1000
+    assert {r["impressions"] for r in sellers} == {"7"}
+    eur, usd = totals
+    assert (eur["currency"], eur["media_cost"], eur["clicks"]) == ("EUR", "5.10", "14")
+    assert eur["cr_same_seller"] == f"{2 / 14:.6f}"  # recomputed from the sums, not summed
+    assert (usd["currency"], usd["media_cost"], usd["roas_same_seller"]) == ("USD", "0.00", "")
+
+
+def test_parquet_keeps_types(warehouse, tmp_path):
+    [path] = export_statement(warehouse, OCTOBER, tmp_path / "oct.parquet")
+    table = pq.read_table(path)
+    assert table.num_rows == 3
+    assert table.schema.field("media_cost").type == pa.decimal128(18, 4)
+    assert table.schema.field("seller_id").type == pa.int64()
+    assert set(table.column("close_id").to_pylist()) == {2}
+
+
+def test_both_formats(warehouse, tmp_path):
+    written = export_statement(warehouse, OCTOBER, tmp_path / "oct", fmt="both")
+    assert [p.name for p in written] == ["oct.csv", "oct.parquet"]
+    assert all(p.exists() for p in written)
+    assert not list(tmp_path.glob(".*tmp"))
+
+
+def test_month_never_closed(warehouse, tmp_path):
+    with pytest.raises(ExportError, match=r"2026-09 was never closed"):
+        export_statement(warehouse, datetime(2026, 9, 1).date(), tmp_path / "sep.csv")
+
+
+def test_unwritable_paths(warehouse, tmp_path):
+    with pytest.raises(ExportError, match=r"directory .*missing does not exist"):
+        export_statement(warehouse, OCTOBER, tmp_path / "missing" / "oct.csv")
+    (tmp_path / "folder.csv").mkdir()
+    with pytest.raises(ExportError, match=r"is a directory"):
+        export_statement(warehouse, OCTOBER, tmp_path / "folder.csv")
+    with pytest.raises(ExportError, match=r"\.csv or \.parquet"):
+        output_paths(tmp_path / "oct.xlsx")
+
+
+def test_no_warehouse(tmp_path):
+    with pytest.raises(ExportError, match=r"no warehouse"):
+        export_statement(tmp_path / "none.duckdb", OCTOBER, tmp_path / "oct.csv")
+
+
+def test_cli_reports_errors_with_exit_code_2(warehouse, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("MPO_WAREHOUSE", str(warehouse))
+    out = tmp_path / "oct.csv"
+    assert cli.main(["export-statement", "--month", "2026-10", "--out", str(out)]) == 0
+    assert out.exists()
+    assert cli.main(["export-statement", "--month", "2026-9", "--out", str(out)]) == 2
+    assert cli.main(["export-statement", "--month", "2026-09", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "not a month of the form YYYY-MM" in err
+    assert "2026-09 was never closed" in err
