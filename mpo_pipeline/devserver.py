@@ -22,6 +22,7 @@ from pathlib import Path
 import httpx
 
 from mpo_pipeline.config import DEFAULT_BASE_URL, Settings
+from mpo_pipeline.local_instance import ensure_instance
 
 POOL_LIMITS: dict[str, int] = {"duckdb": 1, "mpo_api": 2}
 LOCATION_NAME = "mpo_pipeline"  # the same code location name as in workspace.yaml (compose)
@@ -120,9 +121,7 @@ def dev_environment(
 
 def prepare_home(home: Path) -> Path:
     """Create the Dagster home with a local ``dagster.yaml`` (kept if present) and pool limits."""
-    home.mkdir(parents=True, exist_ok=True)
-    if not (home / "dagster.yaml").exists():
-        (home / "dagster.yaml").write_text(INSTANCE_YAML)
+    ensure_instance(home, INSTANCE_YAML)
     (home / "workspace.yaml").write_text(workspace_yaml())
     from dagster import DagsterInstance
     from dagster._core.instance.ref import InstanceRef

@@ -6,21 +6,16 @@ Runs go through the real Dagster definitions and a persistent Dagster instance
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from mpo_pipeline.config import Settings
+from mpo_pipeline.local_instance import ensure_instance, owner_tags, release_dead_runs
 
-INSTANCE_YAML = """\
-# Written by mpo-pipeline for local runs. Production: see dagster.yaml at the repo root.
-telemetry:
-  enabled: false
-concurrency:
-  pools:
-    default_limit: 1
-"""
+logger = logging.getLogger(__name__)
 
 RANGE_START = "dagster/asset_partition_range_start"
 RANGE_END = "dagster/asset_partition_range_end"
@@ -40,9 +35,7 @@ class RunSummary:
 def prepare_environment(settings: Settings) -> Path:
     """Point Dagster and dbt at this settings' data dir; return the Dagster home."""
     home = Path(os.environ.get("DAGSTER_HOME") or settings.data_dir / "dagster_home").resolve()
-    home.mkdir(parents=True, exist_ok=True)
-    if not (home / "dagster.yaml").exists():
-        (home / "dagster.yaml").write_text(INSTANCE_YAML)
+    ensure_instance(home)
     os.environ["DAGSTER_HOME"] = str(home)
     os.environ["MPO_LAKE_DIR"] = str(settings.lake_dir.resolve())
     os.environ["MPO_WAREHOUSE"] = str(settings.warehouse.resolve())
@@ -66,9 +59,16 @@ def run_job(
 
     job = defs().resolve_job_def(job_name)
     with dg.DagsterInstance.get() as instance:
+        released = release_dead_runs(instance)
+        if released:
+            logger.warning(
+                "marked %d run(s) whose process died as failed and freed their pool slots: %s",
+                len(released),
+                ", ".join(released),
+            )
         result = job.execute_in_process(
             instance=instance,
-            tags=tags or {},
+            tags={**(tags or {}), **owner_tags()},
             run_config=run_config or {},
             partition_key=partition_key,
             raise_on_error=False,
