@@ -91,11 +91,22 @@ class _OAuthError(msgspec.Struct):
     error_description: str | None = None
 
 
+# A secret cut by a preview (``...``, a quote) leaves its first or last characters in the text;
+# pieces this long are redacted too. Shorter ones carry too little of a secret to matter and would
+# mask ordinary words.
+_MIN_SECRET_PIECE = 8
+
+
 def redact(text: str, secrets: Iterable[str]) -> str:
-    """Replace every occurrence of each non-empty secret in ``text`` by ``***``."""
+    """Replace each secret in ``text``, and any start or end of it cut by a preview, by ``***``."""
     for secret in secrets:
-        if secret and len(secret) >= 4 and secret in text:
-            text = text.replace(secret, "***")
+        if not secret or len(secret) < 4:
+            continue
+        text = text.replace(secret, "***")
+        for size in range(len(secret) - 1, _MIN_SECRET_PIECE - 1, -1):
+            for piece in (secret[:size], secret[-size:]):
+                if piece in text:
+                    text = text.replace(piece, "***")
     return text
 
 
