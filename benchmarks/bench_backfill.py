@@ -207,7 +207,7 @@ def main() -> None:
     floor_minutes = (extrapolated["calls"] - RATE) / RATE + 1  # after the first minute's burst
     print()
     header = (
-        f"{'strategy':44} {'api calls':>10} {'wall':>20} {'rows':>12} {'rows/s':>9} {'peak RSS':>9}"
+        f"{'strategy':50} {'api calls':>10} {'wall':>20} {'rows':>12} {'rows/s':>9} {'peak RSS':>9}"
     )
     print(header)
     print("-" * len(header))
@@ -215,7 +215,7 @@ def main() -> None:
     def line(label: str, calls: float, wall: float, rows: float, rss: float | None) -> None:
         rss_text = f"{rss:,.0f} MB" if rss is not None else "-"
         print(
-            f"{label:44} {calls:>10,.0f} {_fmt_wall(wall):>20} {rows:>12,.0f} "
+            f"{label:50} {calls:>10,.0f} {_fmt_wall(wall):>20} {rows:>12,.0f} "
             f"{rows / wall:>9,.0f} {rss_text:>9}"
         )
 

@@ -5,7 +5,8 @@ Run: ``.venv/bin/python benchmarks/bench_demo.py``.
 Runs the demo twice as a subprocess in a fresh temporary data dir (its own lake, warehouse and
 Dagster home; no ``MPO_*`` variable inherited): the first run starts from nothing, the second
 re-loads the same 60 days and must be idempotent. Prints both wall times, the exit codes, and the
-row counts of the daily facts after each run (identical when the re-run is idempotent).
+rows, clicks and cost of the daily facts and the statement after each run (identical when the
+re-run is idempotent).
 """
 
 from __future__ import annotations
@@ -18,20 +19,25 @@ import time
 from pathlib import Path
 
 BIN = Path(sys.executable).parent
-FACTS = (
-    "marts.fct_seller_campaign_stats_daily",
-    "marts.fct_seller_stats_daily",
-    "marts.fct_campaign_stats_daily",
-    "marts.fct_seller_monthly_statement",
-)
+FACTS = {
+    "marts.fct_seller_campaign_stats_daily": "cost",
+    "marts.fct_seller_stats_daily": "cost",
+    "marts.fct_campaign_stats_daily": "cost",
+    "marts.fct_seller_monthly_statement": "media_cost",
+}
 
 
-def fact_counts(warehouse: Path) -> dict[str, int]:
-    """Rows of each daily fact and of the statement (read-only connection)."""
+def fact_totals(warehouse: Path) -> dict[str, tuple]:
+    """(rows, clicks, cost) of each daily fact and of the statement (read-only connection)."""
     import duckdb
 
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        return {t: con.execute(f"select count(*) from {t}").fetchall()[0][0] for t in FACTS}
+        return {
+            table: tuple(
+                con.execute(f"select count(*), sum(clicks), sum({cost}) from {table}").fetchall()[0]
+            )
+            for table, cost in FACTS.items()
+        }
 
 
 def main() -> None:
@@ -51,7 +57,7 @@ def main() -> None:
                 check=False,
             )
             wall = time.perf_counter() - started
-            counts = fact_counts(data / "warehouse.duckdb") if proc.returncode == 0 else {}
+            counts = fact_totals(data / "warehouse.duckdb") if proc.returncode == 0 else {}
             results.append((label, proc.returncode, wall, counts))
             if proc.returncode != 0:
                 print(f"{label}: exit {proc.returncode}\n{(proc.stdout + proc.stderr)[-3000:]}")
@@ -60,8 +66,10 @@ def main() -> None:
     for label, code, wall, _ in results:
         print(f"{label:42} {code:>4} {wall:>8.1f}s")
     if len(results) == 2 and results[0][3]:
-        print("rows after each run: " + ", ".join(f"{t}={n:,}" for t, n in results[0][3].items()))
-        print(f"identical after the re-run: {'yes' if results[0][3] == results[1][3] else 'NO'}")
+        for table, (rows, clicks, cost) in results[0][3].items():
+            print(f"{table}: {rows:,} rows, {clicks:,} clicks, cost {cost:,}")
+        same = results[0][3] == results[1][3]
+        print(f"rows, clicks and cost identical after the re-run: {'yes' if same else 'NO'}")
 
 
 if __name__ == "__main__":
