@@ -18,3 +18,35 @@ def test_daily_refresh_requests_lookback_range():
     assert daily_refresh.job_name == load_job.name
     assert daily_refresh.execution_timezone == "UTC"
     assert daily_refresh.default_status == dg.DefaultScheduleStatus.RUNNING
+
+
+def _settings(**env: str):
+    from mpo_pipeline.config import Settings
+
+    return Settings.from_env(env, require_credentials=False)
+
+
+def test_daily_facts_deadline_follows_the_schedule_hour_and_wraps_midnight():
+    from mpo_pipeline.defs.transform.freshness import daily_facts_freshness, deadline_hour
+
+    assert deadline_hour(_settings()) == 9
+    assert deadline_hour(_settings(MPO_DAILY_SCHEDULE_HOUR="22")) == 1
+    policy = daily_facts_freshness(_settings(MPO_TIME_ZONE="Europe/Paris"))
+    assert policy.deadline_cron == "0 9 * * *"
+    assert policy.timezone == "Europe/Paris"
+    assert policy.lower_bound_delta.total_seconds() == 24 * 3600
+
+
+def test_only_the_daily_facts_carry_the_freshness_policy():
+    from mpo_pipeline.definitions import defs
+
+    fresh = {}
+    for node in defs().resolve_asset_graph().asset_nodes:
+        if node.freshness_policy is not None:
+            fresh[node.key.to_user_string()] = node.freshness_policy
+    assert sorted(fresh) == [
+        "marts/fct_campaign_stats_daily",
+        "marts/fct_seller_campaign_stats_daily",
+        "marts/fct_seller_stats_daily",
+    ]
+    assert {p.deadline_cron for p in fresh.values()} == {"0 9 * * *"}

@@ -9,6 +9,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings
 from mpo_pipeline.defs.ingest.metadata_assets import metadata_asset_key
 from mpo_pipeline.defs.ingest.stats_assets import stats_asset_key
 from mpo_pipeline.defs.resources import settings
+from mpo_pipeline.defs.transform.freshness import daily_facts_freshness
 from mpo_pipeline.lake import ENDPOINTS, METADATA_ENTITIES
 
 LAKE_SOURCE = "mpo_lake"
@@ -61,4 +62,6 @@ class MpoDbtTranslator(DagsterDbtTranslator):
                 extra += lake_source_keys(source["name"])[1:]
         if extra:
             spec = spec.merge_attributes(deps=extra)
+        if "daily" in node.get("tags", []):
+            spec = spec.replace_attributes(freshness_policy=daily_facts_freshness(settings()))
         return spec
