@@ -27,7 +27,7 @@ def _load(args: argparse.Namespace) -> int:
         f"[bold]load[/] {start}..{end} ({(end - start).days + 1} days, {settings.time_zone}) "
         f"from {settings.api_base_url} API {settings.api_version}"
     )
-    summary = run_job("load", tags=range_tags(start.isoformat(), end.isoformat()))
+    summary = run_job("load", tags=range_tags(start.isoformat(), end.isoformat()), console=console)
     return _report(summary)
 
 
@@ -49,7 +49,8 @@ def _report(summary) -> int:
     for check in summary.failed_checks:
         console.print(f"[red]check failed:[/] {check}")
     if not summary.success:
-        console.print(f"[red bold]run failed[/]: {summary.error or 'see the Dagster logs above'}")
+        console.print(f"[red bold]run failed[/]: {summary.error or 'see below'}")
+        console.print(summary.where_to_look(), markup=False, highlight=False)
         return 1
     console.print("[green bold]done[/]")
     return 0
@@ -79,6 +80,20 @@ def _export_statement(args: argparse.Namespace) -> int:
     return export_statement(parse_month(args.month), Path(args.out), console, fmt=args.format)
 
 
+def _docs(args: argparse.Namespace) -> int:
+    from mpo_pipeline.dbt_docs import generate_docs
+
+    settings = Settings.from_env(require_credentials=False)
+    console.print(f"[bold]dbt docs generate[/] for {settings.warehouse.resolve()}")
+    try:
+        index = generate_docs(settings, on_wait=console.print)
+    except RuntimeError as exc:
+        console.print(f"[red bold]error:[/] {exc}")
+        return 1
+    console.print(f"dbt docs: [bold]{index}[/] (open it in a browser)")
+    return 0
+
+
 def _demo(args: argparse.Namespace) -> int:
     from mpo_pipeline.demo import run_demo
 
@@ -101,6 +116,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "load": _load,
     "demo": _demo,
     "dev": _dev,
+    "docs": _docs,
     "close": _close,
     "export-statement": _export_statement,
 }
@@ -130,6 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
         default="auto",
         help="auto (by --out suffix, default), csv, parquet, or both (FILE.csv and FILE.parquet)",
     )
+    sub.add_parser("docs", help="dbt docs generate (offline) for the warehouse")
     dev = sub.add_parser("dev", help="the Dagster UI against the simulator")
     dev.add_argument("--port", type=int, default=3000, help="UI port on 127.0.0.1")
     return parser

@@ -44,8 +44,13 @@ def close_month(
     reopen: bool = False,
     reason: str | None = None,
     closed_by: str | None = None,
+    already_closed_ok: bool = False,
 ) -> int:
-    """Close ``month`` through Dagster and print its totals; return a process exit code."""
+    """Close ``month`` through Dagster and print its totals; return a process exit code.
+
+    A month that is already closed (and no ``reopen``) is shown, not closed again: exit code 1,
+    or 0 with ``already_closed_ok`` (the demo's idempotent re-run).
+    """
     from mpo_pipeline.runner import prepare_environment, run_job
 
     month = month.replace(day=1)
@@ -55,7 +60,7 @@ def close_month(
         month=month, closed_by=closed_by or _user(), reason=reason, reopen=reopen
     )
     if not reopen and _show_standing_close(console, settings, month):
-        return 1
+        return 0 if already_closed_ok else 1
     problems = preflight_problems(settings, request)
     if problems:
         return _refused(console, month, problems)
@@ -67,11 +72,14 @@ def close_month(
         partition_key=month.isoformat(),
         run_config={"ops": {CLOSE_OP: {"config": config}}},
         tags={"mpo/trigger": "cli", "mpo/closed_by": request.closed_by},
+        console=console,
     )
     if not summary.success:
         details = failed_check_details(summary.run_id)
         error = (summary.error or "see the Dagster logs").removeprefix(FAILURE_PREFIX)
-        return _refused(console, month, details or [error])
+        code = _refused(console, month, details or [error])
+        console.print(summary.where_to_look(), markup=False, highlight=False)
+        return code
     close_id = int(summary.materializations[CLOSE_ASSET]["close_id"])
     with read_only(settings.warehouse.resolve()) as con:
         record = get_close(con, close_id)

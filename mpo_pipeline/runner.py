@@ -8,12 +8,17 @@ from __future__ import annotations
 
 import logging
 import os
+import uuid
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rich.console import Console
+
 from mpo_pipeline.config import Settings
 from mpo_pipeline.local_instance import ensure_instance, owner_tags, release_dead_runs
+from mpo_pipeline.run_progress import QUIET_LOGGING, quiet_console_logger, shown_on
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +35,12 @@ class RunSummary:
     materializations: dict[str, dict[str, Any]] = field(default_factory=dict)
     failed_checks: list[str] = field(default_factory=list)
     error: str | None = None
+    log_path: Path | None = None  # what the steps printed (dbt's log), for command-line runs
+
+    def where_to_look(self) -> str:
+        """Where the details of a failed run are: the step output file and the Dagster UI."""
+        place = f"step output (dbt's log): {self.log_path}; " if self.log_path else ""
+        return f"{place}run {self.run_id} in the Dagster UI (make dev)"
 
 
 def prepare_environment(settings: Settings) -> Path:
@@ -51,13 +62,26 @@ def run_job(
     tags: dict[str, str] | None = None,
     run_config: dict[str, Any] | None = None,
     partition_key: str | None = None,
+    console: Console | None = None,
 ) -> RunSummary:
-    """Execute one job of the project's definitions in this process, on the Dagster instance."""
+    """Execute one job of the project's definitions in this process, on the Dagster instance.
+
+    With a ``console``, Dagster's own console log is turned down to warnings and the run's steps
+    are shown there as they finish (``mpo_pipeline.run_progress``).
+    """
     import dagster as dg
 
     from mpo_pipeline.definitions import defs
 
     job = defs().resolve_job_def(job_name)
+    run_id = str(uuid.uuid4())  # known before the run starts, so progress can follow it
+    log_path: Path | None = None
+    shown: AbstractContextManager[object] = nullcontext()
+    if console is not None:
+        job = job.with_logger_defs({"console": quiet_console_logger()})
+        run_config = {**QUIET_LOGGING, **(run_config or {})}
+        log_path = Path(os.environ["DAGSTER_HOME"]) / "run_logs" / f"{run_id}.log"
+        shown = shown_on(console, run_id, job_name, len(job.graph.nodes), log_path)
     with dg.DagsterInstance.get() as instance:
         released = release_dead_runs(instance)
         if released:
@@ -66,14 +90,16 @@ def run_job(
                 len(released),
                 ", ".join(released),
             )
-        result = job.execute_in_process(
-            instance=instance,
-            tags={**(tags or {}), **owner_tags()},
-            run_config=run_config or {},
-            partition_key=partition_key,
-            raise_on_error=False,
-        )
-    summary = RunSummary(success=result.success, run_id=result.run_id)
+        with shown:
+            result = job.execute_in_process(
+                instance=instance,
+                run_id=run_id,
+                tags={**(tags or {}), **owner_tags()},
+                run_config=run_config or {},
+                partition_key=partition_key,
+                raise_on_error=False,
+            )
+    summary = RunSummary(success=result.success, run_id=result.run_id, log_path=log_path)
     for event in result.all_events:
         if event.is_step_materialization:
             mat = event.step_materialization_data.materialization
