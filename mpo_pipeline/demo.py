@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from rich.console import Console
@@ -27,7 +27,7 @@ def run_demo(console: Console, days: int = DEMO_DAYS) -> int:
     started = time.monotonic()
     base = Settings.from_env(require_credentials=False)
     yesterday = yesterday_in(base.time_zone)
-    start = yesterday - timedelta(days=days - 1)
+    start = demo_start(yesterday, days)
     config = SimulatorConfig(today=datetime.now(UTC).date())
     with running_simulator(config) as sim:
         console.print(f"[bold]simulator[/] {sim.url} (seed {config.seed}, today {sim.today})")
@@ -44,39 +44,66 @@ def run_demo(console: Console, days: int = DEMO_DAYS) -> int:
         from mpo_pipeline.runner import prepare_environment, range_tags, run_job
 
         prepare_environment(settings)
-        console.print(f"[bold]load[/] {start}..{yesterday} ({days} days) through Dagster + dbt")
-        summary = run_job("load", tags=range_tags(start.isoformat(), yesterday.isoformat()))
+        loaded = (yesterday - start).days + 1
+        console.print(f"[bold]load[/] {start}..{yesterday} ({loaded} days) through Dagster + dbt")
+        summary = run_job(
+            "load", tags=range_tags(start.isoformat(), yesterday.isoformat()), console=console
+        )
         if not summary.success:
             console.print(f"[red bold]load failed:[/] {summary.error}")
+            console.print(summary.where_to_look(), markup=False, highlight=False)
             return 1
         close_month = _last_complete_month(yesterday)
-        if close_month is not None and close_month >= start.replace(day=1):
-            _close(console, close_month)
+        if close_month >= start:
+            if _close(console, close_month) != 0:
+                return 1
+        else:
+            console.print(f"no complete month in {start}..{yesterday}: month close skipped")
         from mpo_pipeline.report import print_report
 
         print_report(settings.warehouse.resolve(), start, yesterday, console)
+    docs = _docs(console, settings)
     elapsed = time.monotonic() - started
     console.print(f"warehouse: [bold]{settings.warehouse.resolve()}[/] (open it read-only)")
-    docs = Path(__file__).resolve().parents[1] / "dbt_project" / "target" / "index.html"
-    console.print(f"dbt docs:  {docs if docs.exists() else 'run `make docs`'}")
+    console.print(f"dbt docs:  [bold]{docs}[/]" if docs else "dbt docs:  run `make docs`")
     console.print(f"[green bold]demo done[/] in {elapsed:.0f} s")
     return 0
 
 
-def _last_complete_month(yesterday):
+def _docs(console: Console, settings: Settings) -> Path | None:
+    """Generate the dbt docs site; a failure is reported, not fatal (the data are loaded)."""
+    from mpo_pipeline.dbt_docs import generate_docs
+
+    console.print("[bold]dbt docs generate[/]")
+    try:
+        return generate_docs(settings)
+    except (RuntimeError, OSError) as exc:
+        console.print(f"[yellow]dbt docs not generated:[/] {exc}")
+        return None
+
+
+def demo_start(yesterday: date, days: int = DEMO_DAYS) -> date:
+    """First day loaded: ``days`` complete days back, earlier if needed to hold a whole month.
+
+    With 60 days ending on the 30th of a 31-day month, the last complete month would miss its
+    first day and could not be closed; the demo then starts on that month's first day instead.
+    """
+    start = yesterday - timedelta(days=days - 1)
+    if days >= DEMO_DAYS:
+        start = min(start, _last_complete_month(yesterday))
+    return start
+
+
+def _last_complete_month(yesterday: date) -> date:
+    """First day of the newest month whose last day is at most ``yesterday``."""
     first, last = month_bounds(yesterday)
     if yesterday == last:
         return first
     return month_bounds(first - timedelta(days=1))[0]
 
 
-def _close(console: Console, month) -> None:
-    from mpo_pipeline.definitions import defs
-
-    job_names = {job.name for job in defs().resolve_all_job_defs()}
-    if "month_close" not in job_names:
-        console.print("[yellow]month close is not available in this build; skipped[/]")
-        return
+def _close(console: Console, month: date) -> int:
+    """Close the month (a re-run shows the standing close instead); return an exit code."""
     from mpo_pipeline.finance_cli import close_month
 
-    close_month(month, console)
+    return close_month(month, console, closed_by="make demo", already_closed_ok=True)
