@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import os
+import subprocess
 from collections import defaultdict
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -162,3 +163,22 @@ def bump_clicks(lake: Path, endpoint: str, policy: str, day: date, advertiser: i
     clicks[0] += 1
     index = table.column_names.index("clicks")
     write_parquet_atomic(table.set_column(index, "clicks", pa.array(clicks, pa.int64())), path)
+
+
+def dbt_full_refresh() -> subprocess.CompletedProcess:
+    """``dbt run --full-refresh`` of every model, as an operator would after a model change."""
+    return subprocess.run(
+        [
+            DBT_EXECUTABLE,
+            "run",
+            "--full-refresh",
+            "--project-dir",
+            str(dbt_project.project_dir),
+            "--profiles-dir",
+            str(dbt_project.project_dir),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )

@@ -25,6 +25,7 @@ from fin_scenario_helpers import (
     MEASURES,
     OCTOBER,
     bump_clicks,
+    dbt_full_refresh,
     expected_adjustments,
     fee_rates,
     point_at,
@@ -94,6 +95,10 @@ class Outcome:
     adjustments_after_reopen: list[dict] = field(default_factory=list)
     export_rc: int = -1
     export_rows: list[dict] = field(default_factory=list)
+    full_refresh_rc: int = -1
+    full_refresh_output: str = ""
+    closes_after_full_refresh: list[dict] = field(default_factory=list)
+    snapshots_after_full_refresh: list[dict] = field(default_factory=list)
     blocked: Step | None = None
     closes_after_block: list[dict] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
@@ -189,6 +194,18 @@ def scenario(tmp_path_factory) -> Outcome:
             with open(export, newline="", encoding="utf-8-sig") as handle:
                 out.export_rows = list(csv.DictReader(handle))
 
+        # A full refresh of every dbt model must leave the close tables exactly as they were.
+        refresh = dbt_full_refresh()
+        out.full_refresh_rc = refresh.returncode
+        out.full_refresh_output = (refresh.stdout + refresh.stderr)[-3000:]
+        out.closes_after_full_refresh = query(warehouse, CLOSES)
+        out.snapshots_after_full_refresh = query(
+            warehouse,
+            "select * from finance.month_close_statements order by close_id, advertiser_id, "
+            "seller_id",
+        )
+        out.lap("full refresh")
+
         # A damaged day file: the reconciliation check fails and blocks the close.
         bump_clicks(settings.lake_dir, "sellers", "AnySeller", TAMPERED_DAY, out.advertisers[0])
         rebuild_seller_facts(TAMPERED_DAY)
@@ -283,6 +300,14 @@ def test_export_of_the_latest_close(scenario):
         expected = sum(r["media_cost"] for r in scenario.snapshot_2 if r["currency"] == currency)
         assert Decimal(total["media_cost"]) == expected
     assert set(totals) == {"EUR", "USD"}
+
+
+def test_dbt_full_refresh_never_touches_the_close_tables(scenario):
+    assert scenario.full_refresh_rc == 0, scenario.full_refresh_output
+    assert scenario.closes_after_full_refresh == scenario.closes_after_reopen
+    frozen = scenario.snapshot_1_after_reopen + scenario.snapshot_2
+    assert len(frozen) > 0
+    assert scenario.snapshots_after_full_refresh == frozen
 
 
 def test_damaged_file_fails_reconciliation_and_blocks_the_close(scenario):
