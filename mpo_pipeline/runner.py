@@ -82,6 +82,7 @@ def run_job(
         run_config = {**QUIET_LOGGING, **(run_config or {})}
         log_path = Path(os.environ["DAGSTER_HOME"]) / "run_logs" / f"{run_id}.log"
         shown = shown_on(console, run_id, job_name, len(job.graph.nodes), log_path)
+        console.print(f"run {run_id} (job {job_name})", style="dim", highlight=False)
     with dg.DagsterInstance.get() as instance:
         released = release_dead_runs(instance)
         if released:

@@ -257,7 +257,7 @@ def _watch_rerun(child: Child, home: Path, dead_run: str | None, timeout: float)
     blocked_since: float | None = None
     while child.alive() and time.monotonic() < deadline:
         time.sleep(1.0)
-        if "blocked by limit for pool" not in child.output():
+        if "(job load)" not in child.output():  # not yet at its run: still starting up
             continue
         held = claimed_slots(home)
         by_dead = [
@@ -269,7 +269,7 @@ def _watch_rerun(child: Child, home: Path, dead_run: str | None, timeout: float)
         blocked_since = blocked_since or time.monotonic()
         # The holder was SIGKILLed: its slot can never be released. A few seconds make sure the
         # re-run is not merely queued behind a live step.
-        if time.monotonic() - blocked_since >= 8:
+        if time.monotonic() - blocked_since >= 20:
             child.stop()
             pool, step = by_dead[0]
             return (
@@ -455,7 +455,9 @@ def run_concurrency_scenario(base: Path) -> ConcurrencyResult:
         def dbt_started() -> bool:
             if not any(c.alive() for c in children):
                 return True
-            return any('Started execution of step "dbt_' in c.output() for c in children)
+            # The load prints a line per finished step; dbt_upstream starts right after the
+            # stats checks (the last step before dbt).
+            return any("✓ stats_checks" in c.output() for c in children)
 
         wait_until(dbt_started, 600, "a dbt step of the loads", interval=0.2)
         reuse_parse(base, base / "dbt")
