@@ -28,9 +28,12 @@ lint: env
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
 
+# Two workers (this project's reference machine has 2 cores; TEST_WORKERS=0 runs in one process).
+# Each test file is one group and the reliability suite one group (tests/conftest.py), longest first.
+TEST_WORKERS ?= 2
 test: env
 	$(RUN) ruff check .
-	$(RUN) pytest
+	$(RUN) pytest -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder --durations=20
 
 demo: env
 	$(RUN) mpo-pipeline demo

@@ -3,6 +3,8 @@
 import os
 import tempfile
 
+import pytest
+
 os.environ["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "False"
 os.environ["DO_NOT_TRACK"] = "1"
 os.environ.setdefault("DAGSTER_HOME", tempfile.mkdtemp(prefix="mpo-dagster-home-"))
@@ -14,3 +16,33 @@ for name in list(os.environ):
         del os.environ[name]
 os.environ["MPO_START_DATE"] = "2025-01-01"
 os.environ["MPO_TIME_ZONE"] = "UTC"
+
+
+# Scheduling of `make test` on 2 cores (pytest-xdist, `-n 2 --dist loadgroup`): every test file is
+# one group, so its module fixtures (a simulator, a dbt build, a Dagster run) are set up once, on
+# one worker; the reliability files form a single group, because their scenarios are started
+# together in the background by the first of them (tests/reliability/rel_scenario_helpers.py).
+# The longest groups go first so that no long one starts last.
+_FIRST = (
+    "tests/reliability/",
+    "tests/e2e/",
+    "tests/integration/finance/",
+    "tests/integration/dbt/",
+)
+
+
+def _group(nodeid: str) -> str:
+    if nodeid.startswith("tests/reliability/"):
+        return "reliability"
+    return nodeid.split("::", 1)[0]
+
+
+def _rank(nodeid: str) -> int:
+    return next((i for i, prefix in enumerate(_FIRST) if nodeid.startswith(prefix)), len(_FIRST))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    items.sort(key=lambda item: _rank(item.nodeid))  # stable: the order inside a group stays
+    for item in items:
+        item.add_marker(pytest.mark.xdist_group(_group(item.nodeid)))
