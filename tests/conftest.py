@@ -41,8 +41,10 @@ def _rank(nodeid: str) -> int:
     return next((i for i, prefix in enumerate(_FIRST) if nodeid.startswith(prefix)), len(_FIRST))
 
 
-@pytest.hookimpl(tryfirst=True)
+def pytest_itemcollected(item: pytest.Item) -> None:
+    # Marked as each item is collected: xdist reads the groups in its own modifyitems hook.
+    item.add_marker(pytest.mark.xdist_group(_group(item.nodeid)))
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: _rank(item.nodeid))  # stable: the order inside a group stays
-    for item in items:
-        item.add_marker(pytest.mark.xdist_group(_group(item.nodeid)))

@@ -16,7 +16,7 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     if report.when == "call" and report.passed and "tests/reliability/" in report.nodeid:
         text = report.capstdout.strip()
         if text:
-            _FIGURES.append((report.nodeid.split("::", 1)[1], text))
+            _FIGURES.append((report.nodeid.split("::", 1)[1].split("@")[0], text))
 
 
 def pytest_terminal_summary(terminalreporter) -> None:
