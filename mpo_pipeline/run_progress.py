@@ -45,6 +45,11 @@ class _DropKnownNoise(logging.Filter):
         return not any(noise in message for noise in KNOWN_NOISE)
 
 
+_NOISE_FILTER = _DropKnownNoise()
+# Dagster also logs the first of them through this Python logger, outside the run's loggers.
+_NOISY_PYTHON_LOGGER = "dagster._core.execution.plan.active"
+
+
 def quiet_console_logger() -> dg.LoggerDefinition:
     """Dagster's colored console logger, without ``KNOWN_NOISE`` (level set by run config)."""
     import dagster as dg
@@ -183,6 +188,9 @@ def shown_on(
     file instead, whose path the command prints when the run fails.
     """
     log_path.parent.mkdir(parents=True, exist_ok=True)
+    noisy = logging.getLogger(_NOISY_PYTHON_LOGGER)
+    if _NOISE_FILTER not in noisy.filters:
+        noisy.addFilter(_NOISE_FILTER)
     with (
         open(log_path, "w", encoding="utf-8") as log,
         redirect_stdout(log),

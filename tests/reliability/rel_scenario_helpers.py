@@ -1,12 +1,8 @@
-"""The heavy end-to-end scenarios of the reliability suite, run in background threads.
+"""The heavy end-to-end scenarios of the reliability suite.
 
 Each scenario drives real ``mpo-pipeline load`` processes (Dagster + dbt) against a simulator and
-records what happened; the test modules only assert on the records. The scenarios use separate
-data dirs and simulators, so they run side by side: most of their time is spent in child
-processes, waiting on the API's rate limit, or queued on one warehouse lock, and running them one
-after the other would triple the suite's wall time. Tests get a scenario's record through a
-fixture named in ``SCENARIO_FIXTURES``; the first fixture to ask starts every scenario that the
-selected tests use.
+records what happened; the test modules only assert on the records. A scenario runs once per test
+session, when the first fixture asks for it (``scenario``); later fixtures get the same record.
 """
 
 from __future__ import annotations
@@ -719,8 +715,6 @@ SCENARIOS: dict[str, Callable[[Path], Any]] = {
     "concurrency": run_concurrency_scenario,
     "faults": run_faults_scenario,
 }
-# Fixture name -> scenario: the fixtures of the test modules that return a scenario's record.
-SCENARIO_FIXTURES = {"killed": "kill", "concurrent": "concurrency", "faults": "faults"}
 _futures: dict[str, Future] = {}
 _lock = threading.Lock()
 
@@ -738,33 +732,20 @@ def _run_in_thread(name: str, base: Path, future: Future) -> None:
     future.set_result(value)
 
 
-def start_scenarios(request: pytest.FixtureRequest) -> None:
-    """Start (once) every scenario that the selected tests use, without waiting for them."""
-    factory = request.getfixturevalue("tmp_path_factory")
-    needed = {
-        SCENARIO_FIXTURES[name]
-        for item in request.session.items
-        for name in getattr(item, "fixturenames", ())
-        if name in SCENARIO_FIXTURES
-    }
-    with _lock:
-        for wanted in sorted(needed):
-            if wanted not in _futures:
-                future: Future = Future()
-                _futures[wanted] = future
-                base = factory.mktemp(f"rel-{wanted}")
-                thread = threading.Thread(
-                    target=_run_in_thread, args=(wanted, base, future), daemon=True
-                )
-                thread.start()
-
-
 def scenario(name: str, request: pytest.FixtureRequest, timeout: float = 840.0) -> Any:
-    """The record of scenario ``name`` (started with every other needed one if not yet)."""
-    start_scenarios(request)
+    """The record of scenario ``name``, run once per session by the first fixture that asks.
+
+    Scenarios run one at a time: each is a few CPU-heavy processes (loads, dbt), and ``make test``
+    already runs two test groups at once on a 2-core machine; more at once only makes every wait
+    bound tighter.
+    """
     with _lock:
-        if name not in _futures:  # asked for by a fixture that SCENARIO_FIXTURES does not list
-            raise KeyError(f"scenario {name!r} is not used by any selected test")
+        if name not in _futures:
+            future: Future = Future()
+            _futures[name] = future
+            base = request.getfixturevalue("tmp_path_factory").mktemp(f"rel-{name}")
+            thread = threading.Thread(target=_run_in_thread, args=(name, base, future), daemon=True)
+            thread.start()
     return _futures[name].result(timeout=timeout)
 
 

@@ -28,7 +28,7 @@ import pyarrow.parquet as pq
 import pytest
 import rel_fakeapi_helpers as fake
 from rel_proc_helpers import MPO_PIPELINE, REPO, load_environ
-from rel_scenario_helpers import BAD_DIRECTORIES, CORRUPTIONS, scenario, start_scenarios
+from rel_scenario_helpers import BAD_DIRECTORIES, CORRUPTIONS, scenario
 from rel_truth_helpers import LINEAGE, file_hashes, lake_differences
 
 from mpo_pipeline import extract
@@ -158,12 +158,6 @@ CASES: dict[str, Case] = {
         ("HTTP 410", "is retired (410 Gone); bump MPO_API_VERSION"),
     ),
 }
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _background_scenarios(request) -> None:
-    # The end-to-end scenarios run in the background while the in-process cases below run.
-    start_scenarios(request)
 
 
 @pytest.fixture(scope="module")
