@@ -48,3 +48,27 @@ def pytest_itemcollected(item: pytest.Item) -> None:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: _rank(item.nodeid))  # stable: the order inside a group stays
+
+
+# The figures of the reliability suite, printed at the end of every run, CI included. The tests
+# print what they measured (calls against the bound, rows compared with the truth, faults seen);
+# pytest hides the output of passing tests, so it is collected here (this conftest is loaded by
+# the xdist controller too, which a conftest under tests/reliability/ is not).
+_FIGURES: list[tuple[str, str]] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.when == "call" and report.passed and "tests/reliability/" in report.nodeid:
+        text = report.capstdout.strip()
+        if text:
+            _FIGURES.append((report.nodeid.split("::", 1)[1].split("@")[0], text))
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    if not _FIGURES:
+        return
+    terminalreporter.section("reliability figures")
+    for test, text in _FIGURES:
+        terminalreporter.write_line(f"{test}:")
+        for line in text.splitlines():
+            terminalreporter.write_line(f"    {line}")
