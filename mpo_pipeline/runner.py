@@ -17,7 +17,6 @@ from typing import Any
 from rich.console import Console
 
 from mpo_pipeline.config import Settings
-from mpo_pipeline.dagster_patches import fix_pool_wait_spin
 from mpo_pipeline.local_instance import ensure_instance, owner_tags, release_dead_runs
 from mpo_pipeline.run_progress import QUIET_LOGGING, quiet_console_logger, shown_on
 
@@ -74,7 +73,6 @@ def run_job(
 
     from mpo_pipeline.definitions import defs
 
-    fix_pool_wait_spin()
     job = defs().resolve_job_def(job_name)
     run_id = str(uuid.uuid4())  # known before the run starts, so progress can follow it
     log_path: Path | None = None
