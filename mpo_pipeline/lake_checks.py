@@ -59,8 +59,31 @@ def _run(con, name: str, sql: str, description: str, limit: int = 20) -> CheckRe
     return CheckResult(name, not rows, failures, len(rows), description)
 
 
+def _decimals_sql(expr: str) -> str:
+    """SQL: decimals of a money value as the API wrote it, trailing zeros aside (0..9)."""
+    whens = " ".join(f"when {expr} = round({expr}, {d}) then {d}" for d in range(9))
+    return f"(case {whens} else 9 end)"
+
+
+def _rounding_tolerance_sql(expr: str) -> str:
+    """SQL aggregate: how far the sum of ``expr`` may be off when each row was rounded alone.
+
+    Rows × half a unit of the last decimal the API wrote. The precision is the most decimals of
+    any value of at least 0.001: smaller values may be written with more significant digits
+    (``8.308E-6``), which makes them closer to the truth, not further.
+    """
+    decimals = _decimals_sql(expr)
+    precision = f"coalesce(max({decimals}) filter (where abs({expr}) >= 0.001), max({decimals}), 0)"
+    return f"(count({expr}) * 0.5 / pow(10, {precision}))"
+
+
 def endpoints_agree(lake: Path, policy: str, start: date, end: date) -> CheckResult:
-    """Seller-campaigns, sellers and campaigns totals agree per day and advertiser."""
+    """Seller-campaigns, sellers and campaigns totals agree per day and advertiser.
+
+    Counts must be equal. Cost may differ by what the API's per-row rounding explains and no
+    more: each endpoint's rows × half a unit of their last decimal, added for the two endpoints
+    compared (so a missing row worth a cent fails).
+    """
     con = duckdb.connect()
     if not all(_has_files(lake, e, policy) for e in ENDPOINTS):
         return CheckResult("endpoints_agree", True, description="not all endpoints loaded yet")
@@ -69,20 +92,36 @@ def endpoints_agree(lake: Path, policy: str, start: date, end: date) -> CheckRes
         parts.append(
             f"select '{endpoint}' as endpoint, report_date, advertiserId, "
             f"sum(impressions)::bigint as impressions, sum(clicks)::bigint as clicks, "
-            f"round(sum(cost::decimal(18, 4)), 4) as cost "
+            f"sum(cost::decimal(38, 9)) as cost, "
+            f"{_rounding_tolerance_sql('cost::decimal(38, 9)')} as tolerance "
             f"from {_relation(con, lake, endpoint, start, end)} "
             f"where attribution_policy = '{policy}' group by all"
         )
     sql = f"""
-        with totals as ({" union all ".join(parts)})
-        select report_date, advertiserId,
-               list(endpoint || ': impressions=' || impressions || ' clicks=' || clicks
-                    || ' cost=' || cost order by endpoint) as totals
-        from totals group by report_date, advertiserId
-        having count(distinct (impressions, clicks, cost)) > 1 or count(*) <> 3
+        with totals as ({" union all ".join(parts)}),
+        reference as (select * from totals where endpoint = 'seller_campaigns')
+        select totals.report_date, totals.advertiserId,
+               list(totals.endpoint || ': impressions=' || totals.impressions
+                    || ' clicks=' || totals.clicks || ' cost=' || totals.cost
+                    || ' (±' || round(totals.tolerance, 9) || ')' order by totals.endpoint)
+                   as totals
+        from totals
+        left join reference using (report_date, advertiserId)
+        group by totals.report_date, totals.advertiserId
+        having count(*) <> 3
+            or bool_or(totals.impressions is distinct from reference.impressions
+                       or totals.clicks is distinct from reference.clicks
+                       or abs(totals.cost - reference.cost)
+                          > totals.tolerance + reference.tolerance
+                       or reference.cost is null)
         order by 1, 2
     """
-    return _run(con, "endpoints_agree", sql, f"sellers = campaigns = seller-campaigns ({policy})")
+    return _run(
+        con,
+        "endpoints_agree",
+        sql,
+        f"sellers = campaigns = seller-campaigns ({policy}), money within per-row rounding",
+    )
 
 
 def _pair_sql(lake: Path, endpoint: str, start: date, end: date, con) -> str:
@@ -100,7 +139,7 @@ def _pair_sql(lake: Path, endpoint: str, start: date, end: date, con) -> str:
                {", ".join(f"coalesce(s.{k}, a.{k}) as {k}" for k in keys.split(", "))},
                s.impressions as impressions_same, a.impressions as impressions_any,
                s.clicks as clicks_same, a.clicks as clicks_any,
-               s.cost as cost_same, a.cost as cost_any,
+               s.cost::decimal(38, 9) as cost_same, a.cost::decimal(38, 9) as cost_any,
                s.saleUnits as sale_units_same, a.saleUnits as sale_units_any,
                s.revenue as revenue_same, a.revenue as revenue_any
         from s full outer join a using (report_date, advertiserId, {keys})
@@ -116,7 +155,10 @@ def policies_agree(lake: Path, endpoint: str, start: date, end: date) -> CheckRe
         select * from ({_pair_sql(lake, endpoint, start, end, con)})
         where impressions_same is distinct from impressions_any
            or clicks_same is distinct from clicks_any
-           or cost_same is distinct from cost_any
+           or (cost_same is null) <> (cost_any is null)
+           -- each policy's row may be off by half a unit of its own last decimal
+           or abs(cost_same - cost_any) > 0.5 / pow(10, {_decimals_sql("cost_same")})
+                                        + 0.5 / pow(10, {_decimals_sql("cost_any")})
         order by all
     """
     return _run(con, "policies_agree", sql, f"{endpoint}: impressions/clicks/cost per policy")
@@ -129,7 +171,10 @@ def same_seller_within_any_seller(lake: Path, endpoint: str, start: date, end: d
         return CheckResult("same_seller_within_any_seller", True, description="one policy missing")
     sql = f"""
         select * from ({_pair_sql(lake, endpoint, start, end, con)})
-        where sale_units_same > sale_units_any or revenue_same > revenue_any + 1e-9
+        where sale_units_same > sale_units_any
+           or revenue_same::decimal(38, 9) > revenue_any::decimal(38, 9)
+                + 0.5 / pow(10, {_decimals_sql("revenue_same::decimal(38, 9)")})
+                + 0.5 / pow(10, {_decimals_sql("revenue_any::decimal(38, 9)")})
         order by all
     """
     return _run(con, "same_seller_within_any_seller", sql, f"{endpoint}: SameSeller ≤ AnySeller")

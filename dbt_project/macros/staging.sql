@@ -1,10 +1,10 @@
-{#- Metric columns of every stats file, renamed and cast (DESIGN.md §7). -#}
+{#- Metric columns of every stats file, renamed and cast; money exact (macros/money.sql). -#}
 {% macro stats_metric_columns() -%}
         cast(impressions as bigint) as impressions,
         cast(clicks as bigint) as clicks,
-        cast(cost as decimal(18, 4)) as cost,
+        cast(cost as {{ money_type() }}) as cost,
         cast("saleUnits" as bigint) as sale_units,
-        cast(revenue as decimal(18, 4)) as revenue,
+        cast(revenue as {{ money_type() }}) as revenue,
         -- the API's rounded ratios, kept for reconciliation only (never summed, never in facts)
         cast(cr as double) as api_cr,
         cast(cpo as double) as api_cpo,

@@ -13,7 +13,8 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from .errors import MpoResponseError
-from .stats_schema import EXTRA, StatsRequest, arrow_type, plan_columns
+from .money import money_array
+from .stats_schema import EXTRA, MONEY, StatsRequest, arrow_type, plan_columns
 from .stats_table import ParsedStats, finish_table
 
 
@@ -24,11 +25,13 @@ def parse_stats_csv(body: bytes, request: StatsRequest) -> ParsedStats:
     header = body.split(b"\n", 1)[0].decode("utf-8", errors="replace").strip().lstrip("\ufeff")
     columns = [name.strip().strip('"') for name in header.split(",")]
     plan = plan_columns(columns, request)
+    # Money is read as text and converted exactly (money.py), never through a float.
     types = {
-        name: arrow_type(kind, request.interval)
+        name: pa.string() if kind == MONEY else arrow_type(kind, request.interval)
         for name, kind in zip(plan.columns, plan.kinds, strict=True)
         if kind != EXTRA
     }
+    money = [name for name, kind in zip(plan.columns, plan.kinds, strict=True) if kind == MONEY]
     try:
         table = pacsv.read_csv(
             io.BytesIO(body),
@@ -44,4 +47,11 @@ def parse_stats_csv(body: bytes, request: StatsRequest) -> ParsedStats:
     if table.column(interval_column).null_count:
         raise MpoResponseError(f"{request.describe()}: column {interval_column!r} has empty values")
     arrays = {name: table.column(name) for name in table.column_names}
+    for name in money:
+        values = arrays[name].to_pylist()
+
+        def fail(row: int, what: str, name: str = name) -> MpoResponseError:
+            return MpoResponseError(f"{request.describe()}: column {name!r}, row {row}: {what}")
+
+        arrays[name] = pa.chunked_array([money_array(values, fail)])
     return finish_table(arrays, plan.extras, request)

@@ -15,6 +15,7 @@ JSON bodies never become dicts or pandas objects:
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
@@ -23,6 +24,7 @@ import pyarrow as pa
 
 from .errors import MpoResponseError, body_snippet, looks_like_html
 from .hotpath import POOL, gc_paused
+from .money import MONEY_TYPE
 from .stats_schema import (
     COUNT,
     EXTRA,
@@ -54,7 +56,8 @@ _STRICT_TYPES: dict[str, Any] = {
     NAME: str | int | None,
     INTERVAL: str,
     COUNT: int,
-    MONEY: float,
+    # Decimal reads the number's digits as written: no binary rounding on the way in.
+    MONEY: Decimal,
     RATIO: float | None,
     EXTRA: Any,
 }
@@ -218,6 +221,6 @@ _FAST_TYPES: dict[str, pa.DataType] = {
     NAME: pa.string(),
     INTERVAL: pa.string(),
     COUNT: pa.int64(),
-    MONEY: pa.float64(),
+    MONEY: MONEY_TYPE,
     RATIO: pa.float64(),
 }

@@ -8,6 +8,7 @@ from datetime import date
 import pyarrow as pa
 
 from .errors import MpoResponseError
+from .money import MONEY_TYPE
 
 ENDPOINTS: dict[str, str] = {
     "sellers": "stats/sellers",
@@ -55,7 +56,7 @@ _KIND_TYPES: dict[str, pa.DataType] = {
     ID: pa.int64(),
     NAME: pa.string(),
     COUNT: pa.int64(),
-    MONEY: pa.float64(),
+    MONEY: MONEY_TYPE,  # exact decimals as the API wrote them (money.py)
     RATIO: pa.float64(),
 }
 

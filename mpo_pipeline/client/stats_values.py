@@ -12,6 +12,7 @@ from typing import Any
 import pyarrow as pa
 
 from .errors import MpoResponseError
+from .money import money_array
 from .stats_schema import COUNT, EXTRA, ID, INTERVAL, MONEY, NAME, RATIO, StatsRequest
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
@@ -99,7 +100,9 @@ def convert_column(
             except (pa.ArrowInvalid, OverflowError):
                 pass
         return _counts(values, name, offset, request)
-    if kind in (MONEY, RATIO):
+    if kind == MONEY:
+        return money_array(values, lambda i, what: _fail(request, name, offset + i, what))
+    if kind == RATIO:
         return pa.array(values, type=pa.float64())
     if kind == INTERVAL:
         return pa.array(values, type=pa.string())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -78,29 +79,29 @@ def warehouse_has_marts(warehouse: Path) -> bool:
 def assert_daily_facts_equal_truth(
     warehouse: Path, truth: GroundTruth, start: date, end: date
 ) -> None:
-    """Daily seller-campaign facts: impressions and clicks exact, cost to the cent, per day."""
-    expected: dict[tuple[date, int], tuple[int, int, float]] = {}
+    """Daily seller-campaign facts: impressions, clicks and cost exactly as served, per day."""
+    expected: dict[tuple[date, int], tuple[int, int, Decimal]] = {}
     for advertiser in (a["id"] for a in truth.advertisers()):
         table = truth.stats(
             "seller_campaigns", "SameSeller", advertiser, start, end, time_zone="UTC"
         )
         for row in table.to_pylist():
             key = (row["day"], advertiser)
-            imp, clk, cost = expected.get(key, (0, 0, 0.0))
+            imp, clk, cost = expected.get(key, (0, 0, Decimal(0)))
             expected[key] = (imp + row["impressions"], clk + row["clicks"], cost + row["cost"])
     with duckdb.connect(str(warehouse), read_only=True) as con:
         rows = con.execute(
             """
-            select report_date, advertiser_id, sum(impressions), sum(clicks), sum(cost)::double
+            select report_date, advertiser_id, sum(impressions), sum(clicks), sum(cost)
             from marts.fct_seller_campaign_stats_daily
             where report_date between ? and ?
             group by all
             """,
             [start, end],
         ).fetchall()
-    got = {(r[0], r[1]): (int(r[2]), int(r[3]), float(r[4])) for r in rows}
+    got = {(r[0], r[1]): (int(r[2]), int(r[3]), r[4]) for r in rows}
     assert set(got) == set(expected), "days/advertisers of the daily facts differ from the truth"
     for key, (imp, clk, cost) in expected.items():
         assert got[key][:2] == (imp, clk), key
-        # The truth's float sum vs the warehouse's DECIMAL sum: equal to well under a cent.
-        assert abs(got[key][2] - cost) < 0.005, key
+        # Exact: the warehouse sums the served decimals unrounded.
+        assert got[key][2] == cost, (key, got[key][2], cost)

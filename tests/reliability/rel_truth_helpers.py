@@ -56,7 +56,6 @@ LINEAGE = (
 LOCK_ERROR = re.compile(
     r"Could not set lock on file|Conflicting lock is held|database is locked", re.IGNORECASE
 )
-CENT = Decimal("0.0001")
 
 
 def days(start: date, end: date) -> list[date]:
@@ -64,9 +63,10 @@ def days(start: date, end: date) -> list[date]:
     return [start + timedelta(days=i) for i in range((end - start).days + 1)]
 
 
-def money(value: float) -> Decimal:
-    """A money value as the warehouse holds it: DECIMAL(18, 4) cast from the API's double."""
-    return Decimal(repr(value)).quantize(CENT)
+def money(value: Decimal) -> Decimal:
+    """A money value as the warehouse holds it: exactly what the API served (DECIMAL(38, 9))."""
+    assert isinstance(value, Decimal), f"the truth serves money as decimals, got {value!r}"
+    return value
 
 
 def _ratio(numerator: Any, denominator: Any) -> float | None:

@@ -1,12 +1,12 @@
 -- one row per month, advertiser_id, endpoint, policy for which the lake holds control totals:
 -- the sum of the daily rows against the API's Month figure, metric by metric.
 -- Tolerance: counts (impressions, clicks, sale_units) must be equal; money (cost, revenue) may
--- differ by max(var reconciliation_abs_tolerance, var reconciliation_rel_tolerance * |control|)
--- (the API rounds every daily and monthly figure to the cent independently).
+-- differ by what per-row rounding explains and nothing more: the API rounds every daily row and
+-- every monthly row on its own, so each may be off by half a unit of its last decimal
+-- (macros/money.sql). A missing daily row worth a cent still fails.
 {%- set metrics = ['impressions', 'clicks', 'cost', 'sale_units', 'revenue'] %}
 {%- set counts = ['impressions', 'clicks', 'sale_units'] %}
-{%- set abs_tol = var('reconciliation_abs_tolerance', 0.01) %}
-{%- set rel_tol = var('reconciliation_rel_tolerance', 0.0001) %}
+{%- set money = ['cost', 'revenue'] %}
 
 with
 
@@ -45,8 +45,11 @@ control_totals as (
         greatest(month, min(window_start)) as compared_from,
         least(cast(month + interval 1 month - interval 1 day as date), max(window_end)) as compared_to,
         string_agg(distinct currency, ',') as currency,
+        {%- for m in money %}
+        {{ rounding_tolerance(m) }} as {{ m }}_tolerance_control,
+        {%- endfor %}
         {%- for m in metrics %}
-        cast(sum({{ m }}) as {{ 'bigint' if m in counts else 'decimal(18, 4)' }}) as {{ m }}_control{{ "," if not loop.last }}
+        cast(sum({{ m }}) as {{ 'bigint' if m in counts else money_type() }}) as {{ m }}_control{{ "," if not loop.last }}
         {%- endfor %}
     from control
     group by month, advertiser_id, endpoint, attribution_policy
@@ -73,6 +76,9 @@ daily_by_endpoint as (
         sum(impressions) as impressions,
         sum(clicks) as clicks,
         sum(cost) as cost,
+        {{ rounding_tolerance('cost') }} as cost_tolerance,
+        {{ rounding_tolerance('revenue_same_seller') }} as revenue_tolerance_same_seller,
+        {{ rounding_tolerance('revenue_any_seller') }} as revenue_tolerance_any_seller,
         sum(sale_units_same_seller) as sale_units_same_seller,
         sum(revenue_same_seller) as revenue_same_seller,
         sum(sale_units_any_seller) as sale_units_any_seller,
@@ -97,7 +103,9 @@ daily_by_policy as (
         clicks,
         cost,
         sale_units_{{ suffix }} as sale_units,
-        revenue_{{ suffix }} as revenue
+        revenue_{{ suffix }} as revenue,
+        cost_tolerance,
+        revenue_tolerance_{{ suffix }} as revenue_tolerance
     from daily_by_endpoint
     {{ "union all" if not loop.last }}
     {%- endfor %}
@@ -112,8 +120,11 @@ daily_totals as (
         control_totals.endpoint,
         control_totals.policy,
         cast(count(distinct daily_by_policy.report_date) as bigint) as days_with_rows,
+        {%- for m in money %}
+        coalesce(sum(daily_by_policy.{{ m }}_tolerance), 0) as {{ m }}_tolerance_daily,
+        {%- endfor %}
         {%- for m in metrics %}
-        cast(coalesce(sum(daily_by_policy.{{ m }}), 0) as {{ 'bigint' if m in counts else 'decimal(18, 4)' }})
+        cast(coalesce(sum(daily_by_policy.{{ m }}), 0) as {{ 'bigint' if m in counts else money_type() }})
             as {{ m }}_daily{{ "," if not loop.last }}
         {%- endfor %}
     from control_totals
@@ -140,8 +151,11 @@ compared as (
         {%- for m in metrics %}
         daily_totals.{{ m }}_daily,
         control_totals.{{ m }}_control,
-        cast(daily_totals.{{ m }}_daily - control_totals.{{ m }}_control as {{ 'bigint' if m in counts else 'decimal(18, 4)' }})
+        cast(daily_totals.{{ m }}_daily - control_totals.{{ m }}_control as {{ 'bigint' if m in counts else money_type() }})
             as {{ m }}_diff,
+        {%- if m in money %}
+        daily_totals.{{ m }}_tolerance_daily + control_totals.{{ m }}_tolerance_control as {{ m }}_tolerance,
+        {%- endif %}
         {{ safe_divide('daily_totals.' ~ m ~ '_daily - control_totals.' ~ m ~ '_control', 'abs(control_totals.' ~ m ~ '_control)') }}
             as {{ m }}_rel_diff,
         {%- endfor %}
@@ -151,7 +165,7 @@ compared as (
             daily_totals.{{ m }}_daily = control_totals.{{ m }}_control
             {%- else %}
             abs(daily_totals.{{ m }}_daily - control_totals.{{ m }}_control)
-                <= greatest({{ abs_tol }}, {{ rel_tol }} * abs(control_totals.{{ m }}_control))
+                <= daily_totals.{{ m }}_tolerance_daily + control_totals.{{ m }}_tolerance_control
             {%- endif %}
             {{ "and" if not loop.last }}
             {%- endfor %}

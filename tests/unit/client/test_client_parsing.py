@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime
+from decimal import Decimal
 
 import pyarrow as pa
 import pytest
@@ -34,9 +35,9 @@ def test_canonical_body() -> None:
         "day": date(2026, 3, 1),
         "impressions": 100,
         "clicks": 4,
-        "cost": 1.5,
+        "cost": Decimal("1.5"),
         "saleUnits": 1,
-        "revenue": 20.0,
+        "revenue": Decimal("20"),
         "cr": 0.25,
         "cpo": 1.5,
         "cos": 0.075,
@@ -60,8 +61,8 @@ def test_exponent_notation_and_integer_looking_values() -> None:
         '"rows": 1, "links": {}}'
     ).encode()
     row = parse(text).to_pylist()[0]
-    assert row["cost"] == pytest.approx(8.308e-6)
-    assert row["revenue"] == 190758099.0
+    assert row["cost"] == Decimal("0.000008308")  # exactly, not a float near it
+    assert row["revenue"] == Decimal("190758099")
     assert row["cos"] == 100.0 and row["roas"] == 0.0015 and row["cpo"] is None
 
 
@@ -269,7 +270,8 @@ BAD_BODIES = {
         "column 'campaignId', row 0: id 'C-1' is not a whole number",
     ),
     "huge id": (stats_body([sc_row(campaign=2**70)]), "column 'campaignId', row 0"),
-    "string cost": (stats_body([sc_row(cost="1.5")]), "column 'cost', row 0"),
+    "text cost": (stats_body([sc_row(cost="1,5")]), "column 'cost', row 0"),
+    "huge cost": (stats_body([sc_row(cost=10**30)]), "column 'cost', row 0"),
     "null cost": (stats_body([sc_row(cost=None)]), "column 'cost', row 0: null"),
     "negative count": (
         stats_body([sc_row(), sc_row("2026-03-02", clicks=-3)]),
@@ -331,3 +333,70 @@ def test_bad_csv() -> None:
     missing = b"campaignId,sellerId\n1,2\n"
     with pytest.raises(MpoResponseError, match="missing"):
         parse_stats_csv(missing, REQ)
+
+
+# Amounts as a real API writes them, with the exact value each must decode to.
+EXACT_AMOUNTS = {
+    "6.465823": "6.465823",
+    "8.308E-6": "0.000008308",
+    "190758099": "190758099",
+    "190758099.123456789": "190758099.123456789",  # 18 digits: no float64 holds it
+    "1.90758099E8": "190758099",
+    "0.000000001": "0.000000001",
+    "12.50": "12.5",
+    "0": "0",
+    # more than 9 decimals (a float artefact): half-even at the 9th decimal
+    "0.30000000000000004": "0.300000000",
+    "0.0000000025": "0.000000002",
+    "0.0000000035": "0.000000004",
+}
+
+
+def raw_money_body(costs: list[str], revenues: list[str]) -> bytes:
+    """A body whose cost and revenue cells are the given JSON number texts, as written."""
+    cost_at = SELLER_CAMPAIGN_COLUMNS.index("cost")
+    revenue_at = SELLER_CAMPAIGN_COLUMNS.index("revenue")
+    rows = []
+    for i, (cost, revenue) in enumerate(zip(costs, revenues, strict=True)):
+        cells = [json.dumps(v) for v in sc_row("2026-03-01", seller=i + 1)]
+        cells[cost_at], cells[revenue_at] = cost, revenue
+        rows.append("[" + ",".join(cells) + "]")
+    columns = json.dumps(SELLER_CAMPAIGN_COLUMNS)
+    return f'{{"columns": {columns}, "data": [{",".join(rows)}], "rows": {len(rows)}}}'.encode()
+
+
+@pytest.mark.parametrize("text", sorted(EXACT_AMOUNTS))
+def test_money_is_decoded_exactly_from_the_json_text(text: str) -> None:
+    table = parse(raw_money_body([text], [text]))
+    assert table.schema.field("cost").type == pa.decimal128(38, 9)
+    assert table["cost"].to_pylist() == [Decimal(EXACT_AMOUNTS[text])]
+    assert table["revenue"].to_pylist() == [Decimal(EXACT_AMOUNTS[text])]
+
+
+def test_money_sums_exactly_over_many_rows() -> None:
+    """Over several decode chunks, the column's sum equals the decimal sum of the texts."""
+    texts = [f"{i % 997}.{(i * 7919) % 1_000_000:06d}" for i in range(CHUNK_ROWS * 2 + 5)]
+    texts[7] = "8.308E-6"
+    texts[11] = "0.30000000000000004"  # forces the column-by-column path for one chunk
+    table = parse(raw_money_body(texts, ["1"] * len(texts)))
+    expected = sum(Decimal(t).quantize(Decimal("1E-9")) for t in texts)
+    assert sum(table["cost"].to_pylist()) == expected
+
+
+def test_csv_money_is_exact() -> None:
+    header = ",".join(SELLER_CAMPAIGN_COLUMNS)
+    line = "168423,1110222,MKT-0042,2026-03-01,100,4,{cost},1,{revenue},,,,"
+    body = "\r\n".join(
+        [
+            header,
+            line.format(cost="8.308E-6", revenue="190758099.123456789"),
+            line.replace("1110222", "1110223").format(cost="6.465823", revenue="12.5"),
+        ]
+    ).encode()
+    table = parse_stats_csv(body, REQ).table
+    assert table.schema.field("cost").type == pa.decimal128(38, 9)
+    assert table["cost"].to_pylist() == [Decimal("0.000008308"), Decimal("6.465823")]
+    assert table["revenue"].to_pylist() == [Decimal("190758099.123456789"), Decimal("12.5")]
+    bad = body.replace(b"6.465823", b"6,4")
+    with pytest.raises(MpoResponseError, match="column 'cost', row 1"):
+        parse_stats_csv(bad.replace(b"6,4", b'"6,4"'), REQ)
