@@ -7,7 +7,12 @@ some exponent notation, integer-looking revenue, digit-string seller names with 
 writes it to a temporary file, then times each path in a **fresh spawned process**:
 
 - ours:  bytes -> ``parse_stats_json`` (validated Arrow table) -> ``pyarrow.parquet.write_table``
-- naive: bytes -> ``json.loads`` -> ``pandas.DataFrame(data, columns=...)`` -> ``.to_parquet``
+- naive: bytes -> ``json.loads(parse_float=Decimal)`` -> ``pandas.DataFrame(data, columns=...)``
+  -> ``.to_parquet``
+
+Both must produce the same values, money included: the pipeline keeps the API's amounts exact
+(decimals read from the JSON text), so the naive path reads floats as ``Decimal`` too (a plain
+``json.loads`` would hand pandas binary floats, a different and inexact output).
 
 Memory: each child first imports its libraries and warms them up on a tiny body (pyarrow
 imports pandas lazily on first use; neither path is charged for imports), then reads the payload
@@ -139,9 +144,23 @@ def _run_naive(body: bytes, out: Path) -> int:
 
     import pandas as pd
 
-    payload = json.loads(body)
+    from decimal import Decimal
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    payload = json.loads(body, parse_float=Decimal)
     frame = pd.DataFrame(payload["data"], columns=payload["columns"])
-    frame.to_parquet(out)
+    for ratio in ("cr", "cpo", "cos", "roas"):
+        frame[ratio] = frame[ratio].astype("float64")
+    # Arrow cannot infer one decimal type from mixed whole and fractional values: say the types.
+    types = {"sellerName": pa.string(), "day": pa.string(), "cost": pa.decimal128(38, 9)}
+    types["revenue"] = types["cost"]
+    schema = pa.schema([(c, types.get(c, pa.int64())) for c in COLUMNS[:9]])
+    schema = schema.append(pa.field("cr", pa.float64()))
+    for ratio in ("cpo", "cos", "roas"):
+        schema = schema.append(pa.field(ratio, pa.float64()))
+    pq.write_table(pa.Table.from_pandas(frame, schema=schema, preserve_index=False), out)
     return len(frame)
 
 
@@ -197,11 +216,15 @@ def _check_same(ours: Path, naive: Path) -> str:
 
     a, b = pq.read_table(ours), pq.read_table(naive)
     assert a.num_rows == b.num_rows, (a.num_rows, b.num_rows)
-    for column in ("impressions", "clicks", "saleUnits", "cost", "revenue", "cr", "roas"):
+    for column in ("impressions", "clicks", "saleUnits", "cost", "revenue"):
+        # exact on both sides: counts and money (decimals) must sum to the same value
         x, y = pc.sum(a[column]).as_py(), pc.sum(b[column]).as_py()
+        assert x == y, (column, x, y)
+    for column in ("cr", "roas"):
+        x, y = float(pc.sum(a[column]).as_py()), float(pc.sum(b[column]).as_py())
         assert abs(x - y) <= 1e-6 * max(abs(x), 1), (column, x, y)
     assert a["sellerName"].to_pylist()[:50] == b["sellerName"].to_pylist()[:50]
-    return "identical row counts and metric sums"
+    return "identical row counts and metric sums (money exact on both sides)"
 
 
 def main() -> int:
