@@ -48,7 +48,15 @@ def _rows_from_json(obj: object, context: str, content: bytes) -> list[dict]:
     if isinstance(obj, dict) and isinstance(obj.get("data"), list):
         columns = obj.get("columns")
         if isinstance(columns, list):
-            return [dict(zip(columns, row, strict=False)) for row in obj["data"]]
+            # A row shorter or longer than the header is a broken file, never null-padded.
+            for index, row in enumerate(obj["data"]):
+                if not isinstance(row, list) or len(row) != len(columns):
+                    size = len(row) if isinstance(row, list) else type(row).__name__
+                    raise MpoResponseError(
+                        f"{context}: row {index} has {size} values but the export has "
+                        f"{len(columns)} columns ({', '.join(map(str, columns))})"
+                    )
+            return [dict(zip(columns, row, strict=True)) for row in obj["data"]]
         obj = obj["data"]
     if isinstance(obj, list) and all(isinstance(r, dict) for r in obj):
         return obj
@@ -80,8 +88,31 @@ def decode_json(content: bytes, context: str) -> pa.Table:
     return pa.table(columns)
 
 
-def decode_export(content: bytes, content_type: str | None, context: str) -> pa.Table:
-    """Pick the decoder from ``Content-Type`` (a body that starts like JSON when it is unset)."""
+def decode_export(
+    content: bytes, content_type: str | None, context: str, promised_rows: int | None = None
+) -> pa.Table:
+    """Pick the decoder from ``Content-Type`` (a body that starts like JSON when it is unset).
+
+    An empty body is an error unless the job said it has no rows (``promised_rows == 0``): even
+    an export without rows has a CSV header or a JSON ``[]``, so zero bytes is a lost file.
+    When ``promised_rows`` is known, the decoded rows must be exactly that many.
+    """
+    if not content.strip() and promised_rows != 0:
+        promise = "an unknown number of" if promised_rows is None else str(promised_rows)
+        raise MpoResponseError(
+            f"{context}: the download is empty ({len(content)} bytes) but the job promised "
+            f"{promise} rows; nothing was written"
+        )
+    table = _decode_by_type(content, content_type, context)
+    if promised_rows is not None and table.num_rows != promised_rows:
+        raise MpoResponseError(
+            f"{context}: the job said rows_count={promised_rows} but the file has "
+            f"{table.num_rows} rows; nothing was written"
+        )
+    return table
+
+
+def _decode_by_type(content: bytes, content_type: str | None, context: str) -> pa.Table:
     kind = media_type(content_type)
     if kind.endswith("json"):
         return decode_json(content, context)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -37,12 +38,25 @@ class RealtimeExport:
         return self.job.export_id
 
 
+_ROWS_COUNT = re.compile(r"\brows_count\s*[=:]\s*(\d+)", re.IGNORECASE)
+
+
+def promised_rows(message: str | None) -> int | None:
+    """The row count a finished job's message announces (``rows_count=N``), if it says one."""
+    match = _ROWS_COUNT.search(message or "")
+    return int(match.group(1)) if match else None
+
+
 def parse_realtime_report(
-    content: bytes, content_type: str | None, request: RealtimeReportRequest, context: str = ""
+    content: bytes,
+    content_type: str | None,
+    request: RealtimeReportRequest,
+    context: str = "",
+    promised: int | None = None,
 ) -> tuple[pa.Table, tuple[str, ...]]:
     """Decode (CSV or JSON, by ``content_type``) and type an export of ``request``."""
     context = context or "real-time export"
-    raw = decode_export(content, content_type, context)
+    raw = decode_export(content, content_type, context, promised)
     typed = type_export(raw, request.dimensions, request.metrics, request.time_zone, context)
     return typed.table, typed.extra_columns
 
@@ -57,7 +71,11 @@ def build_export(
 ) -> RealtimeExport:
     """Parse a download into a :class:`RealtimeExport`."""
     table, extras = parse_realtime_report(
-        content, content_type, request, f"real-time export {job.export_id}"
+        content,
+        content_type,
+        request,
+        f"real-time export {job.export_id}",
+        promised_rows(job.message),
     )
     return RealtimeExport(
         job=job,

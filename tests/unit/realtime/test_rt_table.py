@@ -14,6 +14,7 @@ from mpo_pipeline.client import (
     parse_realtime_report,
     realtime_schema,
 )
+from mpo_pipeline.client.realtime_result import promised_rows
 
 REQUEST = RealtimeReportRequest(advertiser_ids=(41111,), lookback_minutes=60)
 CSV = (
@@ -88,10 +89,41 @@ def test_columns_data_shape_and_timestamp_hours() -> None:
 
 
 def test_empty_exports_keep_the_schema() -> None:
-    for content, kind in ((b"", "text/csv"), (b"[]", "application/json")):
-        table, extras = parse_realtime_report(content, kind, REQUEST)
+    for content, kind, promised in (
+        (b"", "text/csv", 0),  # zero bytes only when the job said it has no rows
+        (b"[]", "application/json", None),
+        (b"[]", "application/json", 0),
+        (b'{"columns": ["advertiserId"], "data": []}', "application/json", 0),
+    ):
+        table, extras = parse_realtime_report(content, kind, REQUEST, promised=promised)
         assert table.num_rows == 0 and extras == ()
         assert table.schema.equals(realtime_schema(REQUEST.dimensions, REQUEST.metrics))
+
+
+@pytest.mark.parametrize("promised", [None, 3])
+def test_empty_download_where_rows_were_promised_fails(promised: int | None) -> None:
+    with pytest.raises(MpoResponseError, match=r"real-time export x-1: the download is empty"):
+        parse_realtime_report(b"", "text/csv", REQUEST, "real-time export x-1", promised)
+
+
+def test_row_count_must_match_the_jobs_promise() -> None:
+    with pytest.raises(MpoResponseError, match="rows_count=5 but the file has 2 rows"):
+        parse_realtime_report(CSV.encode(), "text/csv", REQUEST, "real-time export x-2", 5)
+    table, _ = parse_realtime_report(CSV.encode(), "text/csv", REQUEST, promised=2)
+    assert table.num_rows == 2
+
+
+@pytest.mark.parametrize("row", [[1, 2], [1, 2, 3, 4], "1,2,3"])
+def test_json_row_of_the_wrong_length_fails_naming_the_export(row: object) -> None:
+    body = json.dumps({"columns": ["AdvertiserId", "Clicks", "Cost"], "data": [[1, 2, 3], row]})
+    with pytest.raises(MpoResponseError, match=r"real-time export x-3: row 1 has .* 3 columns"):
+        parse_realtime_report(body.encode(), "application/json", REQUEST, "real-time export x-3")
+
+
+def test_promised_rows_read_from_the_job_message() -> None:
+    assert promised_rows("rows_count=42") == 42
+    assert promised_rows("Export done, rows_count: 7.") == 7
+    assert promised_rows("done") is None and promised_rows(None) is None
 
 
 @pytest.mark.parametrize(
