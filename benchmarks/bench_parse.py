@@ -141,11 +141,9 @@ def _run_ours(body: bytes, out: Path) -> int:
 
 def _run_naive(body: bytes, out: Path) -> int:
     import json
-
-    import pandas as pd
-
     from decimal import Decimal
 
+    import pandas as pd
     import pyarrow as pa
     import pyarrow.parquet as pq
 
