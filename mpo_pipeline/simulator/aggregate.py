@@ -1,7 +1,9 @@
 """The stats engine: rows of an endpoint for an interval, zone, clock and filters.
 
-Every endpoint is computed from seller-campaign values, bucket by bucket, so seller-campaign rows
-add up exactly to seller rows and to campaign rows, hours to days and days to months and years.
+Every endpoint is computed from seller-campaign values, bucket by bucket, so in the exact world
+seller-campaign rows add up exactly to seller rows and to campaign rows, hours to days and days to
+months and years. Cost is summed as two int64 limbs (whole units and nanos, see ``money``); what a
+row is *served* with is rounded from its own exact value afterwards (``columns``).
 """
 
 from __future__ import annotations
@@ -11,13 +13,17 @@ from datetime import date
 
 import numpy as np
 
-from .generator import daily_final, hour_profile
+from .generator import daily_final, hour_profile, scaled
+from .money import Money, carry, split
 from .restatement import OBSERVED, cutoff_hours, observe
 from .timezones import segments
 from .world import Advertiser, World, epoch_day
 
 ENDPOINTS = ("sellers", "campaigns", "seller_campaigns")
 _CELLS_PER_CHUNK = 150_000  # seller-campaign x segment cells per step: fits in the CPU cache
+_INT64_MAX = 2**63 - 1
+# Summed metrics: the observed ones, cost as two limbs (whole units, nanos).
+SUMMED = (*(m for m in OBSERVED if m != "cost"), "cost_units", "cost_nanos")
 
 
 @dataclass(frozen=True)
@@ -38,7 +44,11 @@ class StatsQuery:
 
 @dataclass(frozen=True, eq=False)
 class StatsFrame:
-    """Rows in served order with their base metrics (money in minor units)."""
+    """Rows in served order with their exact base metrics.
+
+    Cost is exact (``cost``: whole units and nanos of the major unit), revenue in whole minor
+    units of each row's currency (``decimals`` digits).
+    """
 
     endpoint: str
     interval: str
@@ -48,7 +58,8 @@ class StatsFrame:
     label: np.ndarray  # datetime64[D] or datetime64[h]
     impressions: np.ndarray
     clicks: np.ndarray
-    cost: np.ndarray
+    cost_units: np.ndarray  # whole major units of the exact cost
+    cost_nanos: np.ndarray  # and its nanos, 0..999,999,999
     same_units: np.ndarray
     any_units: np.ndarray
     same_revenue: np.ndarray
@@ -57,6 +68,11 @@ class StatsFrame:
 
     def __len__(self) -> int:
         return len(self.label)
+
+    @property
+    def cost(self) -> Money:
+        """The exact cost of each row."""
+        return Money(self.cost_units, self.cost_nanos)
 
 
 def _select(adv: Advertiser, q: StatsQuery, first: int, last: int) -> np.ndarray:
@@ -68,17 +84,26 @@ def _select(adv: Advertiser, q: StatsQuery, first: int, last: int) -> np.ndarray
     return np.flatnonzero(mask)
 
 
+def _reduce(
+    values: np.ndarray, b_starts: np.ndarray, group_starts: np.ndarray, whole: bool
+) -> np.ndarray:
+    """Sum cells (seller-campaign x segment) into (group x bucket)."""
+    val = np.add.reduceat(values, b_starts, axis=1)
+    return val if whole else np.add.reduceat(val, group_starts, axis=0)
+
+
 def bucket_values(
     world: World, adv: Advertiser, sc: np.ndarray, group: np.ndarray, q: StatsQuery
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Bucket labels and {metric: (n_groups, n_buckets)} for seller-campaigns ``sc``.
 
     ``sc`` must be sorted by ``group`` (a group index per seller-campaign, 0..n_groups-1 dense).
+    Metrics are ``SUMMED``; the cost limbs come back carried (``cost_nanos`` < 1e9).
     """
     seg = segments(q.time_zone or adv.time_zone, epoch_day(q.start), epoch_day(q.end), q.interval)
     today = epoch_day(q.today)
     n_groups = int(group[-1]) + 1 if len(group) else 0
-    out = {m: np.zeros((n_groups, len(seg.labels)), dtype=np.int64) for m in OBSERVED}
+    out = {m: np.zeros((n_groups, len(seg.labels)), dtype=np.int64) for m in SUMMED}
     if n_groups == 0 or len(seg.day) == 0:
         return seg.labels, out
     group_starts = np.flatnonzero(np.concatenate(([True], group[1:] != group[:-1])))
@@ -108,11 +133,23 @@ def bucket_values(
             v *= delivered
             if len(part):
                 vp = v[:, part]
-                v[:, part] = vp * w_hi // den_p - vp * w_lo // den_p
-            val = np.add.reduceat(v, b_starts, axis=1)
-            if not whole:
-                val = np.add.reduceat(val, group_starts, axis=0)
-            out[m][:, b[b_starts]] += val
+                if m == "cost":
+                    v[:, part] = scaled(vp, w_hi, den_p) - scaled(vp, w_lo, den_p)
+                else:
+                    v[:, part] = vp * w_hi // den_p - vp * w_lo // den_p
+            if m != "cost":
+                out[m][:, b[b_starts]] += _reduce(v, b_starts, group_starts, whole)
+                continue
+            # Cost: the sums of one chunk fit an int64 when no sum of its cells can reach 2**63
+            # (always, short of extreme worlds); split into limbs after reducing, else before.
+            if int(v.max(initial=0)) <= _INT64_MAX // max(v.size, 1):
+                limbs = split(_reduce(v, b_starts, group_starts, whole))
+            else:
+                limbs = tuple(_reduce(x, b_starts, group_starts, whole) for x in split(v))
+            out["cost_units"][:, b[b_starts]] += limbs[0]
+            out["cost_nanos"][:, b[b_starts]] += limbs[1]
+    cost = carry(out["cost_units"], out["cost_nanos"])
+    out["cost_units"], out["cost_nanos"] = cost.units, cost.nanos
     return seg.labels, out
 
 
@@ -130,8 +167,10 @@ def _advertiser_rows(world: World, adv: Advertiser, q: StatsQuery, keep_empty: b
     labels, vals = bucket_values(world, adv, sc, group.astype(np.int64), q)
     any_units = vals["same_units"] + vals["extra_units"]
     any_revenue = vals["same_revenue"] + vals["extra_revenue"]
-    activity = vals["impressions"] + vals["clicks"] + vals["cost"] + any_units + any_revenue
-    gi, bi = np.nonzero(np.ones_like(activity, bool) if keep_empty else activity > 0)
+    activity = (vals["impressions"] + vals["clicks"] + any_units + any_revenue > 0) | (
+        (vals["cost_units"] > 0) | (vals["cost_nanos"] > 0)
+    )
+    gi, bi = np.nonzero(np.ones_like(activity, bool) if keep_empty else activity)
     if q.endpoint == "seller_campaigns":
         entity = members[gi]  # group members are seller-campaign indexes
         camp, seller = adv.sc_campaign[entity], adv.sc_seller[entity]
@@ -147,7 +186,8 @@ def _advertiser_rows(world: World, adv: Advertiser, q: StatsQuery, keep_empty: b
         "label": labels[bi],
         "impressions": vals["impressions"][gi, bi],
         "clicks": vals["clicks"][gi, bi],
-        "cost": vals["cost"][gi, bi],
+        "cost_units": vals["cost_units"][gi, bi],
+        "cost_nanos": vals["cost_nanos"][gi, bi],
         "same_units": vals["same_units"][gi, bi],
         "any_units": any_units[gi, bi],
         "same_revenue": vals["same_revenue"][gi, bi],

@@ -3,7 +3,8 @@
 Each seller-campaign has 1-3 budgets of 120 days; the last one ends with the span, or is
 open-ended (``endDate: ""``) while the seller-campaign runs. ``spend`` is the cost (as shown on
 ``today``) of the budget's UTC days up to yesterday (spend lags), or up to ``endAfterDate`` when
-that filter is given, as the reference says. Scheduled budgets have ``spend: null``.
+that filter is given, as the reference says: summed exactly in nanos, then rounded half-even to
+the currency's decimals. Scheduled budgets have ``spend: null``.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ from functools import lru_cache
 
 import numpy as np
 
-from .generator import daily_final, hour_profile
+from .generator import daily_final, hour_profile, scaled
 from .hashing import hash_key
+from .money import NANOS, round_half_even
 from .restatement import cutoff_hours, observe
 from .world import OPEN_END, Advertiser, World, epoch_day, from_epoch_day
 
@@ -53,7 +55,7 @@ def budget_table(world: World, adv: Advertiser) -> Budgets:
     # Capped amounts: the expected cost over the budget (two years when open-ended) with headroom,
     # rounded up to 50 major units.
     days = np.where(end == OPEN_END, 730, end - start + 1)
-    daily = (adv.sc_impressions * adv.sc_ctr * adv.sc_cpc)[sc] / 10**adv.decimals
+    daily = (adv.sc_impressions * adv.sc_ctr * adv.sc_cpc)[sc] / 1e6  # cpc in micro-units
     headroom = 1.3 + ((hb >> 4) % 100) / 100
     amount = np.where(capped, np.ceil(daily * days * headroom / 50) * 50, np.nan)
     ids = 10_000_000 * (adv.index + 1) + 3 * sc + k
@@ -63,7 +65,7 @@ def budget_table(world: World, adv: Advertiser) -> Budgets:
 def _spend(
     world: World, adv: Advertiser, sc: np.ndarray, lo: np.ndarray, hi: np.ndarray, today: int
 ) -> np.ndarray:
-    """Shown cost (minor units) of seller-campaign ``sc[i]`` over UTC days ``lo[i]..hi[i]``."""
+    """Shown cost (nanos) of seller-campaign ``sc[i]`` over UTC days ``lo[i]..hi[i]``."""
     total = np.zeros(len(sc), np.int64)
     valid = hi >= lo
     if not valid.any():
@@ -77,7 +79,7 @@ def _spend(
         days = np.arange(c0, min(c0 + chunk, last + 1), dtype=np.int64)
         cost = observe(daily_final(world, adv, needed, days), days, today)["cost"]
         cum, den = hour_profile(world, adv, days)
-        daily = cost * cum[np.arange(len(days)), cutoff_hours(days, today)] // den
+        daily = scaled(cost, cum[np.arange(len(days)), cutoff_hours(days, today)], den)
         cs = np.zeros((len(needed), len(days) + 1), np.int64)
         np.cumsum(daily, axis=1, out=cs[:, 1:])
         a = np.maximum(lo_v, days[0]) - days[0]
@@ -121,7 +123,9 @@ def budgets(
     rows = np.flatnonzero(keep)
     cap = t - 1 if end_after is None else min(t - 1, epoch_day(end_after))
     hi = np.minimum(bt.end[rows], cap)
-    spend = _spend(world, adv, bt.sc[rows], bt.start[rows], hi, t) / 10**adv.decimals
+    minor = NANOS // 10**adv.decimals
+    spend = round_half_even(_spend(world, adv, bt.sc[rows], bt.start[rows], hi, t), minor)
+    spend = spend // minor / 10**adv.decimals
     out = []
     for j, r in enumerate(rows.tolist()):
         end = int(bt.end[r])

@@ -3,8 +3,12 @@
 Column order follows the reference (§3.3): ids, ``sellerName``, the interval column (named after
 the interval in lower case), then ``impressions, clicks, cost, saleUnits, revenue, cr, cpo, cos,
 roas``. With ``clickAttributionPolicy=Both`` the six policy-dependent metrics appear twice, suffixed
-``SameSeller`` then ``AnySeller`` (15 metrics). Ratios are computed from the served bases and
-rounded to 3 decimals; a zero denominator gives null (NaN here).
+``SameSeller`` then ``AnySeller`` (15 metrics).
+
+Money columns are ``Money`` values: what is served (each row's cost rounded on its own, see
+``money``; revenue exact) or, with ``exact=True``, the exact world's values. Ratios are computed
+from the served (or exact) bases and rounded to 3 decimals; a zero denominator gives null (NaN
+here).
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from .aggregate import StatsFrame
+from .money import Money, from_minor, served_cost
 
 POLICIES = ("SameSeller", "AnySeller", "Both")
 INTERVAL_COLUMN = {"Hour": "hour", "Day": "day", "Month": "month", "Year": "year"}
@@ -22,6 +27,8 @@ DIMENSIONS = {
 }
 POLICY_METRICS = ("saleUnits", "revenue", "cr", "cpo", "cos", "roas")
 RATIO_DECIMALS = 3
+
+Column = np.ndarray | Money
 
 
 def column_names(endpoint: str, policy: str, interval: str) -> list[str]:
@@ -45,35 +52,38 @@ def ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     return np.rint(value * scale) / scale
 
 
-def money(minor: np.ndarray, decimals: np.ndarray) -> np.ndarray:
-    """Minor units to the currency's major unit (cents to euros; yen stay yen)."""
-    return minor / np.power(10.0, decimals)
-
-
-def _policy_metrics(frame: StatsFrame, units: np.ndarray, revenue_minor: np.ndarray) -> list:
-    cost = money(frame.cost, frame.decimals)
-    revenue = money(revenue_minor, frame.decimals)
+def _policy_metrics(frame: StatsFrame, cost: Money, units: np.ndarray, revenue: Money) -> list:
+    cost_f, revenue_f = cost.as_float(), revenue.as_float()
     return [
         units,
         revenue,
         ratio(units, frame.clicks),
-        ratio(cost, units),
-        ratio(frame.cost, revenue_minor),
-        ratio(revenue_minor, frame.cost),
+        ratio(cost_f, units),
+        ratio(cost_f, revenue_f),
+        ratio(revenue_f, cost_f),
     ]
 
 
-def served_columns(frame: StatsFrame, policy: str) -> list[tuple[str, np.ndarray]]:
-    """(name, values) in served order; ratios are float64 with NaN for null."""
+def served_columns(
+    frame: StatsFrame, policy: str, *, exact: bool = False
+) -> list[tuple[str, Column]]:
+    """(name, values) in served order: money as ``Money``, ratios float64 with NaN for null.
+
+    ``exact=False``: what the API serves (cost rounded row by row); ``exact=True``: the exact
+    world's money, ratios from the exact bases.
+    """
     names = column_names(frame.endpoint, policy, frame.interval)
     dims = {
         "campaignId": frame.campaign_id,
         "sellerId": frame.seller_id,
         "sellerName": frame.seller_name,
     }
-    values = [dims[n] for n in DIMENSIONS[frame.endpoint]]
-    values += [frame.label, frame.impressions, frame.clicks, money(frame.cost, frame.decimals)]
-    same = _policy_metrics(frame, frame.same_units, frame.same_revenue)
-    anys = _policy_metrics(frame, frame.any_units, frame.any_revenue)
+    cost = frame.cost if exact else served_cost(frame.cost)
+    values: list[Column] = [dims[n] for n in DIMENSIONS[frame.endpoint]]
+    values += [frame.label, frame.impressions, frame.clicks, cost]
+    same_revenue = from_minor(frame.same_revenue, frame.decimals)
+    any_revenue = from_minor(frame.any_revenue, frame.decimals)
+    same = _policy_metrics(frame, cost, frame.same_units, same_revenue)
+    anys = _policy_metrics(frame, cost, frame.any_units, any_revenue)
     values += {"SameSeller": same, "AnySeller": anys, "Both": same + anys}[policy]
     return list(zip(names, values, strict=True))

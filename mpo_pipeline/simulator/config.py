@@ -25,12 +25,14 @@ class AdvertiserProfile:
     country: str
 
 
+# The default config has two advertisers: a two-decimal currency and a zero-decimal one (JPY),
+# so the demo world always exercises both kinds of money.
 ADVERTISER_PROFILES: tuple[AdvertiserProfile, ...] = (
     AdvertiserProfile("Demo Marketplace FR", "EUR", 2, "Europe/Paris", 1.0, "FR"),
+    AdvertiserProfile("Demo Marketplace JP", "JPY", 0, "Asia/Tokyo", 1.6, "JP"),
     AdvertiserProfile("Demo Marketplace US", "USD", 2, "America/New_York", 1.1, "US"),
     AdvertiserProfile("Demo Marketplace UK", "GBP", 2, "Europe/London", 0.85, "GB"),
     AdvertiserProfile("Demo Marketplace BR", "BRL", 2, "America/Sao_Paulo", 6.0, "BR"),
-    AdvertiserProfile("Demo Marketplace JP", "JPY", 0, "Asia/Tokyo", 1.6, "JP"),
 )
 
 

@@ -1,10 +1,16 @@
 """Base data, vectorised with numpy: final daily metrics per (seller-campaign, UTC day), and the
 hourly profile that splits each UTC day into its 24 hours.
 
-All integers; money in minor units of the advertiser's currency, so every sum is exact. A UTC
-day's value ``v`` is split into hours by an integer cumulative profile ``cum`` (25 entries):
-the first ``h`` hours hold ``v * cum[h] // cum[24]``. Any run of hours is a difference of two such
-prefixes, so hours add up exactly to days, and days of any zone to months and years.
+All integers, so every sum is exact: cost in nanos (1e-9) of the advertiser's currency, drawn to
+the nano (clicks at the seller-campaign's bid, with noise, plus a tiny cost per display), revenue
+in whole minor units (cents, yen). A UTC day's value ``v`` is split into hours by an integer
+cumulative profile ``cum`` (25 entries): the first ``h`` hours hold ``v * cum[h] // cum[24]``. Any
+run of hours is a difference of two such prefixes, so hours add up exactly to days, and days of
+any zone to months and years.
+
+Magnitudes: a (seller-campaign, day) cost is at most ~2e14 nanos (1,400 clicks at 140 yen, the
+extreme of every draw at once) and ``cum[24]`` at most 24 x 148, so ``v * cum[h]`` fits an int64;
+``scaled`` checks it and, past that, computes the same prefix without the product.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ FINAL_FIELDS = (
     "ivt_clicks",
     "ivt_cost",
 )
+_INT64_MAX = 2**63 - 1
 OUTAGE_PROBABILITY = 0.015  # share of an advertiser's local days with no delivery at all
 _T_DAY, _T_PROFILE, _T_OUTAGE = 101, 102, 103
 # Relative traffic by local hour of day (night low, evening peak).
@@ -75,6 +82,15 @@ def _floor(x: np.ndarray) -> np.ndarray:
     return np.floor(x).astype(np.int64)
 
 
+def scaled(v: np.ndarray, w: np.ndarray, den: np.ndarray) -> np.ndarray:
+    """``v * w // den`` for ``v >= 0`` and ``0 <= w <= den``, exact even where ``v * w`` would
+    overflow an int64 (then as ``(v // den) * w + (v % den) * w // den``)."""
+    if v.size == 0 or int(v.max()) <= _INT64_MAX // max(int(np.max(den)), 1):
+        return v * w // den
+    q, r = np.divmod(v, den)
+    return q * w + r * w // den
+
+
 def daily_final(
     world: World, adv: Advertiser, sc: np.ndarray, days: np.ndarray
 ) -> dict[str, np.ndarray]:
@@ -91,9 +107,10 @@ def daily_final(
     clicks = np.minimum(
         _floor(impressions * adv.sc_ctr[sc][:, None] * np.exp(0.25 * z) + u), impressions
     )
-    cpc = adv.sc_cpc[sc][:, None]
+    cpc = adv.sc_cpc[sc][:, None] * 1000.0  # nanos per click
     z, u, u_ivt = normal_and_uniforms(key, 5)
-    cost = _floor(clicks * cpc * np.exp(0.15 * z) + u)
+    display_cost = impressions * adv.sc_display_cost[sc][:, None]
+    cost = _floor(clicks * cpc * np.exp(0.15 * z) + display_cost + u)  # nanos
     z, u, u_same = normal_and_uniforms(key, 7)
     any_units = _floor(clicks * adv.sc_cvr[sc][:, None] * np.exp(0.3 * z) + u)
     same_units = np.minimum(_floor(any_units * adv.sc_same_share[sc][:, None] + u_same), any_units)

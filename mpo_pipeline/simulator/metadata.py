@@ -95,7 +95,7 @@ def seller_campaign(world: World, adv: Advertiser, i: int, today: date) -> dict:
         "id": f"{sid}.{cid}",
         "sellerId": str(sid),
         "campaignId": cid,
-        "bid": round(float(adv.sc_cpc[i]) / 10**adv.decimals, adv.decimals),
+        "bid": round(int(adv.sc_cpc[i]) / 1e6, adv.decimals),  # micro-units to the currency
         "suspendedSince": since,
         "suspensionReasons": reasons,
         "productSet": {

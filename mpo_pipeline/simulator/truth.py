@@ -2,8 +2,21 @@
 
 Tests compare a warehouse with it. Stats come back as a ``pyarrow.Table`` with the API column
 names and the client's types (docs/lake.md): ids int64, ``sellerName`` string, ``day``/``month``/
-``year`` date32, ``hour`` timestamp[us] (local wall-clock time of the requested zone), counts int64,
-money and ratios float64 (ratios exactly as served, null on a zero denominator).
+``year`` date32, ``hour`` timestamp[us] (local wall-clock time of the requested zone), counts
+int64, money (``cost``, ``revenue``, ``revenueSameSeller``, ``revenueAnySeller``)
+``decimal128(38, 9)``, ratios float64 (null on a zero denominator).
+
+Two views of the same rows:
+
+- ``stats(...)``: exactly what is served. Each row's cost is rounded on its own (6 decimals
+  half-even, or 4 significant digits below 0.001), so the decimals equal the served JSON/CSV text;
+  revenue is exact; ratios are the served ones. Rows of different endpoints or intervals need not
+  add up exactly: each row is within half a unit of its last digit of the exact world.
+- ``exact_stats(...)``: the exact world the rows are rounded from (same signature, same rows):
+  money to the nano, ratios from the exact bases. Here every endpoint, interval and zone adds up
+  exactly.
+
+``to_pylist()`` gives money as ``decimal.Decimal``.
 """
 
 from __future__ import annotations
@@ -16,16 +29,19 @@ import pyarrow as pa
 from .aggregate import ENDPOINTS, StatsQuery, compute_stats
 from .budgets import budgets as budget_objects
 from .clock import Clock
-from .columns import POLICIES, served_columns
+from .columns import POLICIES, Column, served_columns
 from .config import SimulatorConfig
 from .metadata import active_seller_campaigns, advertisers, campaigns, seller_campaigns, sellers
+from .money import Money, to_decimal128
 from .timezones import INTERVALS
 from .world import Advertiser, World, build_world
 
 _COUNTS = {"impressions", "clicks", "saleUnits", "saleUnitsSameSeller", "saleUnitsAnySeller"}
 
 
-def _arrow(name: str, values: np.ndarray) -> pa.Array:
+def _arrow(name: str, values: Column) -> pa.Array:
+    if isinstance(values, Money):
+        return to_decimal128(values)
     if name in ("campaignId", "sellerId") or name in _COUNTS:
         return pa.array(values, pa.int64())
     if name == "sellerName":
@@ -71,10 +87,74 @@ class GroundTruth:
         seller_ids: tuple[int, ...] | None = None,
         count: int | None = None,
     ) -> pa.Table:
-        """The rows of ``/stats/{endpoint}`` (``advertiser_id`` None = all advertisers).
+        """The rows of ``/stats/{endpoint}`` as served (``advertiser_id`` None = all advertisers).
 
+        Money is the served value of each row (``decimal128(38, 9)``, equal to the served text).
         Unlike the HTTP API there is no range limit, but ``end`` must not be after today.
         """
+        return self._table(
+            endpoint,
+            policy,
+            advertiser_id,
+            start,
+            end,
+            interval=interval,
+            time_zone=time_zone,
+            today=today,
+            campaign_ids=campaign_ids,
+            seller_ids=seller_ids,
+            count=count,
+            exact=False,
+        )
+
+    def exact_stats(
+        self,
+        endpoint: str,
+        policy: str,
+        advertiser_id: int | None,
+        start: date,
+        end: date,
+        *,
+        interval: str = "Day",
+        time_zone: str | None = None,
+        today: date | None = None,
+        campaign_ids: tuple[int, ...] | None = None,
+        seller_ids: tuple[int, ...] | None = None,
+        count: int | None = None,
+    ) -> pa.Table:
+        """The same rows as ``stats`` with the exact world's values: money to the nano (before
+        the per-row rounding of the API), ratios from those exact bases."""
+        return self._table(
+            endpoint,
+            policy,
+            advertiser_id,
+            start,
+            end,
+            interval=interval,
+            time_zone=time_zone,
+            today=today,
+            campaign_ids=campaign_ids,
+            seller_ids=seller_ids,
+            count=count,
+            exact=True,
+        )
+
+    def _table(
+        self,
+        endpoint: str,
+        policy: str,
+        advertiser_id: int | None,
+        start: date,
+        end: date,
+        *,
+        interval: str,
+        time_zone: str | None,
+        today: date | None,
+        campaign_ids: tuple[int, ...] | None,
+        seller_ids: tuple[int, ...] | None,
+        count: int | None,
+        exact: bool,
+    ) -> pa.Table:
         endpoint = endpoint.replace("-", "_")
         if endpoint not in ENDPOINTS or policy not in POLICIES or interval not in INTERVALS:
             raise ValueError(f"bad endpoint/policy/interval {endpoint!r}/{policy!r}/{interval!r}")
@@ -99,7 +179,7 @@ class GroundTruth:
             count=count,
         )
         frame = compute_stats(self.world, query, keep_empty=not self.config.drop_empty_rows)
-        cols = served_columns(frame, policy)
+        cols = served_columns(frame, policy, exact=exact)
         return pa.table({name: _arrow(name, values) for name, values in cols})
 
     def advertisers(self) -> list[dict]:

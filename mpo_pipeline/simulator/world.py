@@ -55,7 +55,8 @@ class Advertiser:
     sc_key: np.ndarray  # (n,) uint64 hash key of the seller-campaign
     sc_impressions: np.ndarray  # (n,) typical impressions per day
     sc_ctr: np.ndarray
-    sc_cpc: np.ndarray  # cost per click, in minor units of the currency
+    sc_cpc: np.ndarray  # (n,) int64 cost per click (the bid), in micro-units of the currency
+    sc_display_cost: np.ndarray  # cost per display, in nanos (1e-9) of the currency
     sc_cvr: np.ndarray  # sales per click; 0 for seller-campaigns that never convert
     sc_basket: np.ndarray  # revenue per sale, in minor units
     sc_same_share: np.ndarray  # share of attributed sales that are of the clicked seller
@@ -116,18 +117,23 @@ def _build_advertiser(
     start = data_start + np.where(u_start < 0.4, 0, np.floor(u_when * 1100)).astype(np.int64)
     u_end, u_len = uniform(key, 3), uniform(key, 4)
     end = np.where(u_end < 0.35, start + 30 + np.floor(u_len * 500).astype(np.int64), OPEN_END)
-    # Traits (money in minor units of the advertiser's currency).
+    # Traits. Money: minor units for revenue, micro-units for the bid, nanos for display cost.
     scale = profile.minor_per_euro_cent
+    nanos_per_euro_cent = scale * 10 ** (9 - profile.decimals)
     z, u1, u2 = normal_and_uniforms(key, 10)
     camp_factor = 0.5 + uniform(hash_key(seed, _T_CAMPAIGN, i, camp), 0)
     impressions = np.clip(800.0 * np.exp(z), 20.0, 60_000.0) * camp_factor[sc_campaign]
     ctr = 0.002 + 0.013 * u1
-    cpc = (15.0 + 45.0 * u2) * scale
+    # Bids of 0.15..0.60 EUR, to the micro-unit (e.g. 0.153427 EUR, 45.483871 JPY).
+    cpc = np.rint((15.0 + 45.0 * u2) * nanos_per_euro_cent / 1000).astype(np.int64)
     _, u3, u4 = normal_and_uniforms(key, 20)
     _, u5, u6 = normal_and_uniforms(key, 30)
     cvr = np.where(u3 < 0.12, 0.0, 0.02 + 0.06 * u4)  # 12% click but never convert
     basket = (1500.0 + 10_500.0 * u5) * scale
     same_share = 0.5 + 0.4 * u6
+    # A display costs 4e-6..4e-5 EUR: a row with displays but no click costs next to nothing.
+    _, u7, _ = normal_and_uniforms(key, 40)
+    display_cost = (0.4 + 3.6 * u7) * nanos_per_euro_cent / 1000
     themes = [_THEMES[(j + i) % len(_THEMES)] for j in range(n_c)]
     return Advertiser(
         index=i,
@@ -146,6 +152,7 @@ def _build_advertiser(
         sc_impressions=impressions,
         sc_ctr=ctr,
         sc_cpc=cpc,
+        sc_display_cost=display_cost,
         sc_cvr=cvr,
         sc_basket=basket,
         sc_same_share=same_share,

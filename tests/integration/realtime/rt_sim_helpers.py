@@ -30,7 +30,7 @@ FAST: dict[str, Any] = {
 
 
 def rt_config(**overrides: Any) -> SimulatorConfig:
-    """Two advertisers (EUR Paris, USD New York), small enough for fast tests."""
+    """Two advertisers (EUR Paris, JPY Tokyo), small enough for fast tests."""
     base: dict[str, Any] = {
         "seed": 11,
         "advertisers": 2,
@@ -62,7 +62,8 @@ KEY = ("advertiserId", "campaignId", "sellerId", "sellerName", "day", "hour", "m
 
 
 def minute_rows(table: pa.Table) -> list[tuple]:
-    """Sorted (keys..., clicks, displays, cost in cents) of a client table or a truth table."""
+    """Sorted (keys..., clicks, displays, cost in hundredths: cents, or yen x 100) of a client
+    table or a truth table."""
     out = []
     for r in table.to_pylist():
         day = r["day"] if isinstance(r["day"], str) else r["day"].isoformat()

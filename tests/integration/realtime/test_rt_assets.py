@@ -67,7 +67,7 @@ def test_lands_one_file_per_export(
             strict=True,
         )
     )
-    assert currencies == {41111: "EUR", 42222: "USD"}
+    assert currencies == {41111: "EUR", 42222: "JPY"}
     assert set(table.column("advertiserId").to_pylist()) == set(ADVERTISERS)
     assert first["written"] and not first["reused_export_id"]
 

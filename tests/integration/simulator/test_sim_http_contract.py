@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+import re
 from datetime import date
+from decimal import Decimal
 
 import httpx
 import pytest
@@ -16,6 +19,20 @@ pytestmark = pytest.mark.integration
 ADV = 41111
 WINDOW = {"advertiserId": ADV, "startDate": "2026-11-01", "endDate": "2026-11-03"}
 PROBLEM_KEYS = {"traceId", "traceIdentifier", "type", "code", "instance", "title", "detail"}
+SIX_DECIMALS = re.compile(r"\d+\.\d{5}[1-9]")
+EXPONENT = re.compile(r"[1-9](\.\d{0,2}[1-9])?E-\d+")  # 4 significant digits at most
+FIXED = re.compile(r"(0|[1-9]\d*)(\.\d{0,5}[1-9])?")  # shortest form, at most 6 decimals
+WHOLE = re.compile(r"0|[1-9]\d*")
+
+
+def _exact(response: httpx.Response) -> dict:
+    """The JSON body with non-integer numbers read exactly, as ``Decimal``."""
+    return json.loads(response.text, parse_float=Decimal)
+
+
+def _texts(response: httpx.Response) -> dict:
+    """The JSON body with every number kept as its text on the wire."""
+    return json.loads(response.text, parse_float=str, parse_int=str)
 
 
 def _problem(response: httpx.Response, status: int, type_: str) -> dict:
@@ -30,7 +47,7 @@ def _problem(response: httpx.Response, status: int, type_: str) -> dict:
 
 
 def _as_served(table) -> list[list]:
-    """Truth rows as the JSON the API would serve (dates as strings)."""
+    """Truth rows as the JSON the API would serve (dates as strings, floats as exact decimals)."""
     cols = table.to_pydict()
     rows = []
     for i in range(table.num_rows):
@@ -41,6 +58,8 @@ def _as_served(table) -> list[list]:
                 v = v.strftime("%Y-%m-%dT%H:%M:%S")
             elif isinstance(v, date):
                 v = v.isoformat()
+            elif isinstance(v, float):
+                v = Decimal(repr(v))  # the ratio's shortest text
             row.append(v)
         rows.append(row)
     return rows
@@ -62,7 +81,7 @@ def test_served_json_equals_truth(api, sim: RunningSimulator, endpoint, policy, 
         params["timeZoneId"] = zone
     response = api.get("/stats/" + endpoint.replace("_", "-"), params=params)
     assert response.status_code == 200, response.text
-    body = response.json()
+    body = _exact(response)
     truth = sim.truth.stats(
         endpoint,
         policy,
@@ -138,14 +157,57 @@ def test_both_policy_columns(api):
 
 
 def test_csv_output(api):
-    json_body = api.get("/stats/sellers", params=WINDOW).json()
-    response = api.get("/stats/sellers", params=WINDOW, headers={"Accept": "text/csv"})
+    params = {"startDate": "2026-11-01", "endDate": "2026-11-02", "intervalSize": "Hour"}
+    json_body = _texts(api.get("/stats/seller-campaigns", params=params))
+    response = api.get("/stats/seller-campaigns", params=params, headers={"Accept": "text/csv"})
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(response.text)))
-    assert rows[0] == json_body["columns"] and len(rows) - 1 == json_body["rows"]
-    first = json_body["data"][0]
-    assert rows[1] == ["" if v is None else str(v) for v in first]
-    assert any("" in r for r in rows[1:])  # nulls are empty cells
+    assert rows[0] == json_body["columns"] and len(rows) - 1 == int(json_body["rows"])
+    # The very same text for every value, money included; nulls are empty cells.
+    assert rows[1:] == [["" if v is None else v for v in r] for r in json_body["data"]]
+    assert any("" in r for r in rows[1:])
+    assert any(EXPONENT.fullmatch(r[6]) for r in rows[1:])
+
+
+@pytest.mark.parametrize("interval", ["Hour", "Day", "Month"])
+def test_money_text_on_the_wire(api, sim: RunningSimulator, interval):
+    """Cost with six decimals or, below 0.001, four significant digits in exponent notation;
+    revenue exact in minor units (whole yen for JPY); each equal to the truth."""
+    params = {  # no advertiserId: both advertisers, EUR and JPY
+        "startDate": "2026-11-01",
+        "endDate": "2026-11-03" if interval == "Hour" else "2026-11-19",
+        "intervalSize": interval,
+        "clickAttributionPolicy": "Both",
+    }
+    response = api.get("/stats/seller-campaigns", params=params)
+    assert response.status_code == 200, response.text
+    body = _texts(response)
+    col = {name: i for i, name in enumerate(body["columns"])}
+    rows = body["data"]
+    costs = [r[col["cost"]] for r in rows]
+    assert all(FIXED.fullmatch(c) or EXPONENT.fullmatch(c) for c in costs)
+    assert sum(bool(SIX_DECIMALS.fullmatch(c)) for c in costs) > len(costs) // 2
+    if interval != "Month":
+        # Raw bytes: a cost (7th value of a row) written like 8.308E-6.
+        raw = rb'\[\d+,\d+,"[^"]*","[^"]*",\d+,\d+,[1-9](\.\d+)?E-\d+,'
+        assert re.search(raw, response.content)
+    yen = [r for r in rows if r[col["campaignId"]].startswith("1681")]  # advertiser 42222
+    assert yen and len(yen) < len(rows)
+    for name in ("revenueSameSeller", "revenueAnySeller"):
+        assert all(WHOLE.fullmatch(r[col[name]]) for r in yen)
+        assert any(len(r[col[name]]) >= 4 for r in yen)  # integer-looking yen amounts
+        assert any("." in r[col[name]] for r in rows if r not in yen)  # cents
+    assert any("." in r[col["cost"]] for r in yen)  # JPY cost still has decimals
+    truth = sim.truth.stats(
+        "seller_campaigns",
+        "Both",
+        None,
+        date.fromisoformat(params["startDate"]),
+        date.fromisoformat(params["endDate"]),
+        interval=interval,
+    )
+    for name in ("cost", "revenueSameSeller", "revenueAnySeller"):
+        assert [Decimal(r[col[name]]) for r in rows] == truth[name].to_pylist()
 
 
 def test_count_caps_rows(api):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 
@@ -20,23 +21,29 @@ def state() -> SimulatorState:
     return SimulatorState.create(config)
 
 
-def _hourly(table) -> Counter:  # type: ignore[no-untyped-def]
-    out: Counter = Counter()
+def _hourly(table) -> tuple[Counter, Counter, Counter]:  # type: ignore[no-untyped-def]
+    """Per (campaign, seller, day, hour): counts, cost (exact Decimal sum) and minute rows."""
+    counts: Counter = Counter()
+    cost: Counter = Counter()
+    rows: Counter = Counter()
     for r in table.to_pylist():
         key = (r["campaignId"], r["sellerId"], r["day"], r["hour"])
-        out[(*key, "clicks")] += r["clicks"]
-        out[(*key, "displays")] += r["displays"]
-        out[(*key, "cost")] += round(r["cost"] * 100)
-    return +out
+        counts[(*key, "clicks")] += r["clicks"]
+        counts[(*key, "displays")] += r["displays"]
+        cost[key] += Decimal(repr(r["cost"]))
+        rows[key] += 1
+    return +counts, cost, rows
 
 
-@pytest.mark.parametrize("advertiser", [41111, 42222])
-def test_minutes_add_up_to_the_standard_hours(state: SimulatorState, advertiser: int) -> None:
+@pytest.mark.parametrize(("advertiser", "minor"), [(41111, Decimal("0.01")), (42222, Decimal(1))])
+def test_minutes_add_up_to_the_standard_hours(
+    state: SimulatorState, advertiser: int, minor: Decimal
+) -> None:
     rt = realtime_of(state)
     rt.configure(latency_minutes=0, now_offset=timedelta(0))
     start, end = datetime(2026, 2, 28, 12, tzinfo=UTC), datetime(2026, 3, 1, 12, tzinfo=UTC)
     minutes = rt.truth((advertiser,), start, end)
-    standard = state.truth.stats(
+    standard = state.truth.exact_stats(
         "seller_campaigns",
         "SameSeller",
         advertiser,
@@ -46,15 +53,25 @@ def test_minutes_add_up_to_the_standard_hours(state: SimulatorState, advertiser:
         time_zone="UTC",
     )
     expected: Counter = Counter()
+    exact_cost: dict = {}
     for r in standard.to_pylist():
         if r["hour"] < start.replace(tzinfo=None):
             continue
         key = (r["campaignId"], r["sellerId"], r["hour"].date().isoformat(), r["hour"].hour)
         expected[(*key, "clicks")] += r["clicks"]
         expected[(*key, "displays")] += r["impressions"]
-        expected[(*key, "cost")] += round(r["cost"] * 100)
-    assert _hourly(minutes) == +expected
+        exact_cost[key] = r["cost"]
+    counts, cost, rows = _hourly(minutes)
+    assert counts == +expected
     assert sum(v for k, v in expected.items() if k[-1] == "clicks") > 100
+    # Cost: each minute row is rounded to the currency's minor unit on its own (a minute rounded
+    # to 0 without displays or clicks is left out), so the minutes of an hour are within half a
+    # minor unit per minute of the exact hour.
+    assert set(cost) <= set(exact_cost)
+    gaps = [abs(cost.get(k, Decimal(0)) - v) for k, v in exact_cost.items()]
+    assert all(gap <= 60 * minor / 2 for gap in gaps)
+    assert all(v == v.quantize(minor) for v in cost.values())
+    assert any(gap > 0 for gap in gaps) and max(rows.values()) <= 60
 
 
 def test_switch_off_silences_a_seller_campaign(state: SimulatorState) -> None:

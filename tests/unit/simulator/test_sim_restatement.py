@@ -22,7 +22,7 @@ def truth() -> GroundTruth:
 
 
 def _day_totals(truth, day, today, zone=None, endpoint="campaigns"):
-    t = truth.stats(endpoint, "Both", None, day, day, time_zone=zone, today=today)
+    t = truth.exact_stats(endpoint, "Both", None, day, day, time_zone=zone, today=today)
     return totals(t, ())[()] if t.num_rows else (0,) * 7
 
 
@@ -36,6 +36,11 @@ def test_old_days_are_identical_under_two_clocks(truth, zone):
         "seller_campaigns", "Both", None, start, end, time_zone=zone, today=date(2027, 3, 1)
     )
     assert a.num_rows > 100 and a.equals(b)
+    exact = [
+        truth.exact_stats("seller_campaigns", "Both", None, start, end, time_zone=zone, today=clock)
+        for clock in (date(2026, 8, 1), date(2027, 3, 1))
+    ]
+    assert exact[0].equals(exact[1]) and not exact[0].equals(a)  # served rows are rounded
 
 
 @pytest.mark.parametrize("zone", ZONES)
@@ -102,8 +107,10 @@ def test_future_dates_are_refused(truth):
 def test_sales_never_decrease_and_same_seller_stays_below(seed, age, step):
     truth = GroundTruth(SimulatorConfig(seed=seed, advertisers=1, campaigns=2, sellers=30))
     day = date(2026, 3, 20)
-    early = truth.stats("seller_campaigns", "Both", None, day, day, today=day + timedelta(days=age))
-    late = truth.stats(
+    early = truth.exact_stats(
+        "seller_campaigns", "Both", None, day, day, today=day + timedelta(days=age)
+    )
+    late = truth.exact_stats(
         "seller_campaigns", "Both", None, day, day, today=day + timedelta(days=age + step)
     )
     key = ("campaignId", "sellerId")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
 
@@ -28,9 +29,9 @@ def test_default_demo_advertisers(truth):
         },
         {
             "id": 42222,
-            "advertiserName": "Demo Marketplace US",
-            "currencyName": "USD",
-            "timeZoneId": "America/New_York",
+            "advertiserName": "Demo Marketplace JP",
+            "currencyName": "JPY",
+            "timeZoneId": "Asia/Tokyo",
         },
     ]
     assert truth.world.data_start <= (date(2025, 1, 1) - date(1970, 1, 1)).days
@@ -72,7 +73,9 @@ def test_stats_types_and_names(truth):
     ]
     types = {f.name: str(f.type) for f in t.schema}
     assert types["sellerId"] == "int64" and types["sellerName"] == "string"
-    assert types["day"] == "date32[day]" and types["cost"] == "double"
+    assert types["day"] == "date32[day]" and types["cost"] == "decimal128(38, 9)"
+    assert types["revenue"] == "decimal128(38, 9)" and types["roas"] == "double"
+    assert types["impressions"] == types["saleUnits"] == "int64"
     hours = truth.stats(
         "campaigns", "Both", 41111, date(2026, 11, 1), date(2026, 11, 1), interval="Hour"
     )
@@ -80,20 +83,33 @@ def test_stats_types_and_names(truth):
     assert len(hours.column_names) == 2 + 3 + 12
 
 
-def test_jpy_money_has_no_decimals_and_eur_has_cents():
+def _decimals(value) -> int:  # type: ignore[no-untyped-def]
+    """Digits after the point of a Decimal, trailing zeros ignored."""
+    return max(0, -value.normalize().as_tuple().exponent)
+
+
+def test_profiles_order_and_currencies():
     truth = GroundTruth(SimulatorConfig(advertisers=5, campaigns=2, sellers=20, today=TODAY))
-    ads = {a["currencyName"]: a for a in truth.advertisers()}
-    assert set(ads) == {"EUR", "USD", "GBP", "BRL", "JPY"}
-    jp = truth.stats(
-        "campaigns", "AnySeller", ads["JPY"]["id"], date(2026, 10, 1), date(2026, 10, 31)
-    )
-    assert jp.num_rows > 0
-    assert all(v == int(v) for c in ("cost", "revenue") for v in jp[c].to_pylist())
-    eu = truth.stats(
-        "campaigns", "AnySeller", ads["EUR"]["id"], date(2026, 10, 1), date(2026, 10, 31)
-    )
-    assert any(v != int(v) for v in eu["cost"].to_pylist())
-    assert all(round(v, 2) == v for v in eu["cost"].to_pylist())
+    assert [(a["id"], a["currencyName"], a["timeZoneId"]) for a in truth.advertisers()] == [
+        (41111, "EUR", "Europe/Paris"),
+        (42222, "JPY", "Asia/Tokyo"),
+        (43333, "USD", "America/New_York"),
+        (44444, "GBP", "Europe/London"),
+        (45555, "BRL", "America/Sao_Paulo"),
+    ]
+
+
+@pytest.mark.parametrize(("advertiser", "revenue_decimals"), [(42222, 0), (41111, 2)])
+def test_revenue_in_minor_units_and_cost_to_six_decimals(truth, advertiser, revenue_decimals):
+    start, end = date(2026, 10, 1), date(2026, 10, 31)
+    t = truth.stats("seller_campaigns", "AnySeller", advertiser, start, end).to_pydict()
+    assert len(t["cost"]) > 1000
+    revenue = [_decimals(v) for v in t["revenue"]]
+    assert max(revenue) == revenue_decimals  # JPY: whole yen; EUR: cents
+    costs = [(v, _decimals(v)) for v in t["cost"]]
+    assert max(d for v, d in costs if v >= Decimal("0.001")) == 6
+    assert sum(d == 6 for _, d in costs) > len(costs) // 2  # most costs use all six decimals
+    assert all(d <= 9 for _, d in costs)
 
 
 def test_spans_clicks_without_sales_and_empty_days(truth):
