@@ -55,7 +55,7 @@ class Stack:
 
 
 def sim_config(today: date) -> SimulatorConfig:
-    """Two advertisers (EUR/Paris, USD/New York), small enough for a fast end-to-end run."""
+    """Two advertisers (EUR/Paris, JPY/Tokyo), small enough for a fast end-to-end run."""
     return SimulatorConfig(seed=11, advertisers=2, campaigns=3, sellers=40, today=today)
 
 

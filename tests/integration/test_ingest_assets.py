@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import dagster as dg
@@ -65,6 +66,39 @@ def test_range_lands_exactly_the_truth(sim, loaded):
     lake_dir, result, _ = loaded
     assert result.success
     assert assert_lake_equals_truth(sim, lake_dir, START, END) > 1000
+
+
+def test_lake_money_is_the_exact_world_within_the_apis_rounding(sim, loaded):
+    """Each landed amount is the exact world's value rounded once, by the API, on its row.
+
+    Against ``exact_stats`` (the simulator's unrounded world), not what was served: a cost may be
+    off by half a unit of the 6th decimal (or of its last digit when the API wrote more), never
+    more; revenue is exact. A pipeline that rounded again (to 4 decimals, or through a float)
+    would fail here on some row.
+    """
+    lake_dir, _, _ = loaded
+    truth = sim.truth
+    compared = 0
+    worst = Decimal(0)
+    for endpoint in ENDPOINTS:
+        for adv in (a["id"] for a in truth.advertisers()):
+            exact = truth.exact_stats(endpoint, "AnySeller", adv, START, END, time_zone="UTC")
+            keys = [c for c in ("campaignId", "sellerId") if c in exact.column_names]
+            by_key = {(row["day"], *(row[k] for k in keys)): row for row in exact.to_pylist()}
+            for day in days_between(START, END):
+                for row in read_day(lake_dir, endpoint, "AnySeller", day, adv).to_pylist():
+                    want = by_key[(row["day"], *(row[k] for k in keys))]
+                    error = abs(row["cost"] - want["cost"])
+                    digits = -row["cost"].normalize().as_tuple().exponent
+                    bound = Decimal("0.5").scaleb(-max(6, digits))
+                    if digits >= 9:  # the lake keeps 9 decimals: a tinier digit was rounded
+                        bound += Decimal("0.5E-9")
+                    assert error <= bound, (row, want)
+                    assert row["revenue"] == want["revenue"], (row, want)
+                    worst = max(worst, error)
+                    compared += 1
+    assert compared > 1000
+    assert worst > 0, "the API rounded nothing: the test would not see a second rounding"
 
 
 def test_one_file_per_day_and_advertiser_with_lineage(sim, loaded):

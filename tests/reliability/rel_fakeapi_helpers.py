@@ -15,6 +15,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import httpx
+import msgspec
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -54,9 +55,13 @@ def stats_document(
     return {"columns": table.column_names, "data": data, "rows": len(data), "links": {}}
 
 
+# Money (Decimal) goes out as JSON numbers with its exact digits, as the API writes it.
+_ENCODER = msgspec.json.Encoder(decimal_format="number")
+
+
 def as_json(document: Any, status: int = 200) -> Reply:
     """A JSON reply."""
-    return status, dict(JSON), json.dumps(document).encode()
+    return status, dict(JSON), _ENCODER.encode(document)
 
 
 # -- corruptions -------------------------------------------------------------------------------
