@@ -31,6 +31,19 @@ def _load(args: argparse.Namespace) -> int:
     return _report(summary)
 
 
+PUBLISHED_ASSET = "published_warehouse"
+
+
+def _published_line(meta: dict) -> None:
+    """Where BI finds the snapshot this run published (from the asset's metadata)."""
+    console.print(
+        f"published for BI (open read-only): [bold]{meta.get('path')}[/] "
+        f"({meta.get('tables')} tables, {meta.get('rows')} rows, "
+        f"{meta.get('publish_seconds')} s)",
+        highlight=False,
+    )
+
+
 def _report(summary) -> int:
     from rich.table import Table
 
@@ -48,6 +61,8 @@ def _report(summary) -> int:
     console.print(table)
     for check in summary.failed_checks:
         console.print(f"[red]check failed:[/] {check}")
+    if PUBLISHED_ASSET in summary.materializations:
+        _published_line(summary.materializations[PUBLISHED_ASSET])
     if not summary.success:
         console.print(f"[red bold]run failed[/]: {summary.error or 'see below'}")
         console.print(summary.where_to_look(), markup=False, highlight=False)
@@ -62,13 +77,67 @@ def _close(args: argparse.Namespace) -> int:
 
     if args.reopen and not (args.reason or "").strip():
         raise ValueError('--reopen needs --reason "..." (it is recorded with the new close)')
-    return close_month(
+    code = close_month(
         parse_month(args.month),
         console,
         reopen=args.reopen,
         reason=args.reason,
         closed_by=args.closed_by,
     )
+    if code == 0:
+        _show_publication(Settings.from_env(require_credentials=False).published_warehouse)
+    return code
+
+
+def _show_publication(path) -> int:
+    """Print what BI sees at ``path`` (``meta.published_at``); 1 when nothing is published."""
+    import duckdb
+
+    from mpo_pipeline.publish import read_publication
+
+    path = path.resolve()
+    try:
+        row = read_publication(path)
+    except (duckdb.Error, OSError) as exc:
+        console.print(f"[red bold]cannot read[/] {path}: {exc}", highlight=False)
+        return 1
+    if row is None:
+        console.print(
+            f"nothing published at {path} yet: it appears after the first successful load "
+            "(or run `mpo-pipeline publish`)",
+            highlight=False,
+        )
+        return 1
+    console.print(
+        f"published for BI (open read-only): [bold]{path}[/]\n"
+        f"  published_at {row['published_at'].isoformat()} by run {row['run_id'] or '-'}: "
+        f"{row['tables']} tables ({row['schemas']}), {row['rows']} rows",
+        highlight=False,
+    )
+    return 0
+
+
+def _publish(args: argparse.Namespace) -> int:
+    from mpo_pipeline.runner import prepare_environment, run_job
+
+    settings = Settings.from_env(require_credentials=False)
+    if not settings.warehouse.exists():
+        raise ValueError(
+            f"the warehouse {settings.warehouse.resolve()} does not exist yet: nothing to "
+            "publish (run make load first)"
+        )
+    prepare_environment(settings)
+    console.print(
+        f"[bold]publish[/] {settings.warehouse.resolve()} -> "
+        f"{settings.published_warehouse.resolve()}",
+        highlight=False,
+    )
+    return _report(run_job("publish", tags={"mpo/trigger": "cli"}, console=console))
+
+
+def _published(args: argparse.Namespace) -> int:
+    settings = Settings.from_env(require_credentials=False)
+    return _show_publication(settings.published_warehouse)
 
 
 def _export_statement(args: argparse.Namespace) -> int:
@@ -119,6 +188,8 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "docs": _docs,
     "close": _close,
     "export-statement": _export_statement,
+    "publish": _publish,
+    "published": _published,
 }
 
 
@@ -146,6 +217,8 @@ def build_parser() -> argparse.ArgumentParser:
         default="auto",
         help="auto (by --out suffix, default), csv, parquet, or both (FILE.csv and FILE.parquet)",
     )
+    sub.add_parser("publish", help="publish the warehouse for BI now (read-only snapshot)")
+    sub.add_parser("published", help="where BI's read-only snapshot is and how fresh it is")
     sub.add_parser("docs", help="dbt docs generate (offline) for the warehouse")
     dev = sub.add_parser("dev", help="the Dagster UI against the simulator")
     dev.add_argument("--port", type=int, default=3000, help="UI port on 127.0.0.1")

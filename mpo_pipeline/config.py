@@ -92,6 +92,7 @@ class Settings:
     data_dir: Path = Path("data")
     lake_dir: Path = Path("data/lake")
     warehouse: Path = Path("data/warehouse.duckdb")
+    published_warehouse: Path = Path("data/published/warehouse.duckdb")
     seller_directory: Path | None = None
     daily_schedule_hour: int = 6
 
@@ -168,6 +169,11 @@ class Settings:
         data_dir = Path(get("MPO_DATA_DIR", "./data"))
         lake_dir = Path(get("MPO_LAKE_DIR", str(data_dir / "lake")))
         warehouse = Path(get("MPO_WAREHOUSE", str(data_dir / "warehouse.duckdb")))
+        raw_published = get(
+            "MPO_PUBLISHED_WAREHOUSE", str(data_dir / "published" / "warehouse.duckdb")
+        )
+        published_warehouse = Path(raw_published)
+        problems += _published_problems(raw_published, published_warehouse, warehouse)
         raw_directory = get("MPO_SELLER_DIRECTORY")
         seller_directory = Path(raw_directory) if raw_directory else None
         if seller_directory is not None and seller_directory.suffix.lower() not in (
@@ -195,6 +201,7 @@ class Settings:
             data_dir=data_dir,
             lake_dir=lake_dir,
             warehouse=warehouse,
+            published_warehouse=published_warehouse,
             seller_directory=seller_directory,
             daily_schedule_hour=schedule_hour,
         )
@@ -203,6 +210,27 @@ class Settings:
 def _looks_like_version(value: str) -> bool:
     year, _, month = value.partition("-")
     return len(value) == 7 and year.isdigit() and month.isdigit() and 1 <= int(month) <= 12
+
+
+def _published_problems(raw: str, published: Path, warehouse: Path) -> list[str]:
+    """What is wrong with ``MPO_PUBLISHED_WAREHOUSE`` (the read-only snapshot for BI)."""
+    name = "MPO_PUBLISHED_WAREHOUSE"
+    if raw.endswith(("/", os.sep)) or published.name in ("", ".", ".."):
+        return [f"{name}={raw!r} must name a file, e.g. ./data/published/warehouse.duckdb"]
+    if published.name.startswith("."):
+        return [f"{name}={raw!r}: a hidden file name is reserved for the publish's temp files"]
+    if os.path.abspath(published) == os.path.abspath(warehouse) or (
+        published.exists() and warehouse.exists() and published.samefile(warehouse)
+    ):
+        return [
+            f"{name}={raw!r} is the pipeline's own warehouse (MPO_WAREHOUSE): BI must read a "
+            "published copy, never the file the pipeline writes"
+        ]
+    if published.is_dir():
+        return [
+            f"{name}={raw!r} is a directory; name the file, e.g. {raw.rstrip('/')}/warehouse.duckdb"
+        ]
+    return []
 
 
 def _int(get, name: str, default: str, low: int, high: int, problems: list[str]) -> int:

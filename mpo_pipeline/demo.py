@@ -1,5 +1,8 @@
 """``make demo``: the simulator, 60 complete days through Dagster and dbt, a month close, a report.
 
+It ends by printing the published snapshot to open (``MPO_PUBLISHED_WAREHOUSE``), never the
+pipeline's private warehouse.
+
 Everything runs through the real definitions: the same assets, checks and dbt models as
 production, only pointed at a local simulator. Running it again reloads the same days (the lake
 replaces them, the incremental facts replace their window): the result is identical.
@@ -64,7 +67,13 @@ def run_demo(console: Console, days: int = DEMO_DAYS) -> int:
         print_report(settings.warehouse.resolve(), start, yesterday, console)
     docs = _docs(console, settings)
     elapsed = time.monotonic() - started
-    console.print(f"warehouse: [bold]{settings.warehouse.resolve()}[/] (open it read-only)")
+    # The pipeline's own warehouse stays private (a reader there would block the next load):
+    # point BI tools and notebooks at the snapshot every run publishes (docs/bi.md).
+    published = settings.published_warehouse.resolve()
+    console.print(
+        f"open for BI (read-only snapshot, refreshed by every run): [bold]{published}[/]",
+        highlight=False,
+    )
     console.print(f"dbt docs:  [bold]{docs}[/]" if docs else "dbt docs:  run `make docs`")
     console.print(f"[green bold]demo done[/] in {elapsed:.0f} s")
     return 0

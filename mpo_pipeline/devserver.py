@@ -107,6 +107,7 @@ def dev_environment(
     out["MPO_DATA_DIR"] = str(settings.data_dir.resolve())
     out["MPO_LAKE_DIR"] = str(settings.lake_dir.resolve())
     out["MPO_WAREHOUSE"] = str(settings.warehouse.resolve())
+    out["MPO_PUBLISHED_WAREHOUSE"] = str(settings.published_warehouse.resolve())
     if settings.seller_directory is not None:
         out["MPO_SELLER_DIRECTORY"] = str(settings.seller_directory.resolve())
     out["DAGSTER_HOME"] = str(home)

@@ -50,9 +50,12 @@ def prepare_environment(settings: Settings) -> Path:
     os.environ["DAGSTER_HOME"] = str(home)
     os.environ["MPO_LAKE_DIR"] = str(settings.lake_dir.resolve())
     os.environ["MPO_WAREHOUSE"] = str(settings.warehouse.resolve())
+    # The read-only snapshot for BI (mpo_pipeline.publish), resolved like the warehouse.
+    os.environ["MPO_PUBLISHED_WAREHOUSE"] = str(settings.published_warehouse.resolve())
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "False")
     settings.lake_dir.mkdir(parents=True, exist_ok=True)
     settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
+    settings.published_warehouse.parent.mkdir(parents=True, exist_ok=True)
     return home
 
 

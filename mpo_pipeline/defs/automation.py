@@ -5,20 +5,25 @@ from datetime import timedelta
 import dagster as dg
 
 from mpo_pipeline.dates import lookback_window
+from mpo_pipeline.defs.publish.assets import PUBLISHED_KEY
 from mpo_pipeline.defs.resources import settings
 from mpo_pipeline.runner import range_tags
 
 # dbt_finance holds marts.fct_post_close_adjustments: every load refreshes the deltas of closed
 # months against the statement it has just rebuilt.
 WAREHOUSE_GROUPS = ("dbt_seeds", "dbt_staging", "dbt_intermediate", "dbt_marts", "dbt_finance")
-LOAD_SELECTION = dg.AssetSelection.groups("mpo_stats", "mpo_metadata", *WAREHOUSE_GROUPS)
+# The run ends by publishing the read-only snapshot BI queries (mpo_pipeline.publish).
+LOAD_SELECTION = dg.AssetSelection.groups(
+    "mpo_stats", "mpo_metadata", *WAREHOUSE_GROUPS
+) | dg.AssetSelection.assets(PUBLISHED_KEY)
 
 load_job = dg.define_asset_job(
     "load",
     selection=LOAD_SELECTION,
     description=(
-        "Ingest a day range (stats for every endpoint and policy, a metadata snapshot) and build "
-        "the warehouse for it. Launch it for a partition range: one run for the whole range."
+        "Ingest a day range (stats for every endpoint and policy, a metadata snapshot), build "
+        "the warehouse for it and publish the read-only snapshot for BI. Launch it for a "
+        "partition range: one run for the whole range."
     ),
 )
 

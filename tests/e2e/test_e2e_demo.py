@@ -165,4 +165,7 @@ def test_rerun_is_idempotent_and_points_at_the_docs(demo):
     assert demo.facts_after[0] == demo.facts_after[1]
     docs = re.search(r"dbt docs:\s+(\S+index\.html)", demo.outputs[1])
     assert docs and Path(docs.group(1)).is_file(), demo.outputs[1][-2000:]
-    assert str(demo.data / "warehouse.duckdb") in demo.outputs[1].replace("\n", "")
+    # the demo points BI at the published snapshot, never at the pipeline's private file
+    shown = demo.outputs[1].replace("\n", "")
+    assert str(demo.data / "published" / "warehouse.duckdb") in shown
+    assert str(demo.data / "warehouse.duckdb") not in shown

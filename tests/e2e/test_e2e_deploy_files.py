@@ -13,7 +13,7 @@ import pytest
 import yaml
 from e2e_helpers import REPO
 
-SERVICES = {"postgres", "init", "code", "webserver", "daemon", "simulator"}
+SERVICES = {"postgres", "init", "code", "webserver", "daemon", "simulator", "bi"}
 DAGSTER_SERVICES = ("init", "code", "webserver", "daemon")
 SECRET_NAME = re.compile(r"PASSWORD|SECRET|TOKEN|CLIENT_ID|API_KEY", re.IGNORECASE)
 INTERPOLATION = re.compile(r"^\$\{[A-Z0-9_]+(:?[-?][^}]*)?\}$")
@@ -41,6 +41,14 @@ def _command(service: dict) -> str:
 def _healthcheck(service: dict) -> str:
     test = service["healthcheck"]["test"]
     return test if isinstance(test, str) else " ".join(test)
+
+
+def _mount(mount: str | dict) -> dict:
+    """A volume entry in the long form (``source``, ``target``, ``read_only``, ...)."""
+    if isinstance(mount, dict):
+        return mount
+    source, target, *mode = mount.split(":")
+    return {"source": source, "target": target, "read_only": mode == ["ro"]}
 
 
 def _dockerfile() -> str:
@@ -99,11 +107,11 @@ def test_volumes_are_declared_and_mounted_where_the_data_lives(
     used = set()
     for service in services.values():
         for mount in service.get("volumes", []):
-            source = mount.split(":")[0]
+            source = _mount(mount)["source"]
             if not source.startswith((".", "/")):
                 used.add(source)
     assert used == declared
-    code_mounts = dict(mount.split(":")[:2] for mount in services["code"]["volumes"])
+    code_mounts = {_mount(m)["source"]: _mount(m)["target"] for m in services["code"]["volumes"]}
     assert code_mounts["mpo_data"] == "/data"
     postgres_mounts = services["postgres"]["volumes"]
     assert "postgres_data:/var/lib/postgresql/data" in postgres_mounts
@@ -111,6 +119,43 @@ def test_volumes_are_declared_and_mounted_where_the_data_lives(
     assert environment["MPO_DATA_DIR"] == "/data"
     assert environment["MPO_WAREHOUSE"].startswith("/data/")
     assert environment["MPO_LAKE_DIR"].startswith("/data/")
+
+
+def test_bi_containers_mount_only_the_published_folder_read_only(
+    services: dict[str, dict],
+) -> None:
+    """The pipeline publishes /data/published/warehouse.duckdb (docs/bi.md); a BI container
+    mounts that folder of the data volume alone, read-only: the pipeline's warehouse is neither
+    visible nor lockable from it, and it gets no secret."""
+    published = "/data/published/warehouse.duckdb"
+    for name in DAGSTER_SERVICES:
+        environment = services[name]["environment"]
+        assert environment["MPO_PUBLISHED_WAREHOUSE"] == published, name
+        assert environment["MPO_PUBLISHED_WAREHOUSE"] != environment["MPO_WAREHOUSE"]
+    init = services["init"]
+    assert "mkdir -p /data/published" in _command(init)
+    assert {"source": "mpo_data", "target": "/data", "read_only": False} in [
+        _mount(m) for m in init["volumes"]
+    ]
+    bi = services["bi"]
+    assert bi["profiles"] == ["bi"]
+    (mount,) = [_mount(m) for m in bi["volumes"]]
+    assert mount["type"] == "volume" and mount["source"] == "mpo_data"
+    assert mount["read_only"] is True
+    assert mount["volume"]["subpath"] == "published"
+    assert bi["environment"]["MPO_PUBLISHED_WAREHOUSE"] == mount["target"] + "/warehouse.duckdb"
+    assert "env_file" not in bi and not bi.get("ports")
+    assert bi["depends_on"] == {"init": {"condition": "service_completed_successfully"}}
+    assert _command(bi) == "mpo-pipeline published"
+    assert "published" in importlib.import_module("mpo_pipeline.cli").COMMANDS
+    # Only the pipeline's services see the whole data volume.
+    whole = {
+        name
+        for name, service in services.items()
+        for m in service.get("volumes", [])
+        if _mount(m)["source"] == "mpo_data" and "volume" not in _mount(m)
+    }
+    assert whole == {"code", "init"}
 
 
 def test_secrets_come_from_env_file_never_inlined(services: dict[str, dict]) -> None:

@@ -37,7 +37,7 @@ def test_daily_facts_deadline_follows_the_schedule_hour_and_wraps_midnight():
     assert policy.lower_bound_delta.total_seconds() == 24 * 3600
 
 
-def test_only_the_daily_facts_carry_the_freshness_policy():
+def test_the_daily_facts_and_the_published_snapshot_carry_the_freshness_policy():
     from mpo_pipeline.definitions import defs
 
     fresh = {}
@@ -48,5 +48,6 @@ def test_only_the_daily_facts_carry_the_freshness_policy():
         "marts/fct_campaign_stats_daily",
         "marts/fct_seller_campaign_stats_daily",
         "marts/fct_seller_stats_daily",
+        "published_warehouse",
     ]
     assert {p.deadline_cron for p in fresh.values()} == {"0 9 * * *"}

@@ -20,6 +20,7 @@ from mpo_pipeline.defs.finance.common import (
 )
 from mpo_pipeline.defs.finance.control_totals import control_totals
 from mpo_pipeline.defs.finance.month_close import month_close
+from mpo_pipeline.defs.publish.assets import PUBLISHED_KEY
 from mpo_pipeline.defs.resources import settings
 
 CLOSE_DAY_VARIABLE = "MPO_CLOSE_DAY_OF_MONTH"
@@ -46,12 +47,18 @@ RECONCILE = (
     | dg.AssetSelection.assets(RECONCILIATION_KEY)
 )
 
+# Both jobs change the warehouse, so both end by publishing the read-only snapshot for BI. When
+# the blocking check month_reconciled fails, the publish is skipped with the rest: BI keeps the
+# last snapshot of a successful run.
+PUBLISH = dg.AssetSelection.assets(PUBLISHED_KEY)
+
 control_totals_job = dg.define_asset_job(
     "control_totals",
-    selection=RECONCILE,
+    selection=RECONCILE | PUBLISH,
     description=(
         "Fetch the API's Month figures of one month into the lake and rebuild "
-        "marts.rpt_monthly_reconciliation; the blocking check month_reconciled judges the month."
+        "marts.rpt_monthly_reconciliation; the blocking check month_reconciled judges the month. "
+        "Then publish the warehouse for BI."
     ),
 )
 
@@ -61,12 +68,14 @@ month_close_job = dg.define_asset_job(
     "month_close",
     selection=RECONCILE
     | dg.AssetSelection.assets(month_close)
-    | dg.AssetSelection.assets(ADJUSTMENTS_KEY),
+    | dg.AssetSelection.assets(ADJUSTMENTS_KEY)
+    | PUBLISH,
     description=(
         "Close one month: control totals, marts.rpt_monthly_reconciliation and its blocking "
         "check, the close snapshot of marts.fct_seller_monthly_statement, then "
-        f"fct_post_close_adjustments. Run config ops.{CLOSE_OP}.config: closed_by, reason, "
-        "reopen (true, with a reason, closes a closed month again)."
+        "fct_post_close_adjustments, then publish the warehouse for BI. Run config "
+        f"ops.{CLOSE_OP}.config: closed_by, reason, reopen (true, with a reason, closes a closed "
+        "month again)."
     ),
 )
 

@@ -37,7 +37,7 @@ TRANSLATOR = MpoDbtTranslator()
 )
 def dbt_upstream(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator:
     """Seeds, staging views and intermediate views (cheap: no data is copied)."""
-    with _writer(context):
+    with warehouse_writer_for(context):
         yield from dbt.cli(["build"], context=context).stream()
 
 
@@ -59,7 +59,7 @@ def dbt_daily_facts(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> I
         "max_report_date": (window.end - timedelta(days=1)).date().isoformat(),
     }
     context.log.info(f"building daily facts for {dbt_vars}")
-    with _writer(context):
+    with warehouse_writer_for(context):
         yield from dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context).stream()
 
 
@@ -74,11 +74,11 @@ def dbt_daily_facts(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> I
 )
 def dbt_rollups(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator:
     """Dimensions, monthly statement, P&L and reconciliation, from the daily facts."""
-    with _writer(context):
+    with warehouse_writer_for(context):
         yield from dbt.cli(["build"], context=context).stream()
 
 
-def _writer(context: dg.AssetExecutionContext):
+def warehouse_writer_for(context: dg.AssetExecutionContext):
     """The cross-process warehouse writer lock (see mpo_pipeline.warehouse_lock)."""
     warehouse = Path(os.environ.get("MPO_WAREHOUSE") or settings().warehouse).resolve()
     return warehouse_writer(warehouse, on_wait=context.log.info)

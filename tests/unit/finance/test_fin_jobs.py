@@ -47,6 +47,10 @@ def test_all_definitions_resolve_together(definitions):
     assert month_close.op.name == CLOSE_OP != "month_close"
 
 
+# Every job that changes the warehouse ends by publishing the BI snapshot.
+PUBLISHED_KEY = dg.AssetKey("published_warehouse")
+
+
 def test_jobs_are_monthly_and_select_the_close_chain(definitions):
     month_close_def = definitions.resolve_job_def("month_close")
     assert month_close_def.partitions_def == MONTHLY_PARTITIONS
@@ -59,11 +63,13 @@ def test_jobs_are_monthly_and_select_the_close_chain(definitions):
         CLOSE_STATEMENTS_KEY,
         CLOSES_KEY,
         ADJUSTMENTS_KEY,
+        PUBLISHED_KEY,
     } == keys
     assert _selected(control_totals_job, definitions) == {
         CONTROL_TOTALS_KEY,
         CONTROL_STAGING_KEY,
         RECONCILIATION_KEY,
+        PUBLISHED_KEY,
     }
 
 
