@@ -94,6 +94,7 @@ class Settings:
     warehouse: Path = Path("data/warehouse.duckdb")
     published_warehouse: Path = Path("data/published/warehouse.duckdb")
     seller_directory: Path | None = None
+    today: date | None = None  # MPO_TODAY: the pipeline's "today" (None = the real date)
     daily_schedule_hour: int = 6
 
     @classmethod
@@ -147,6 +148,13 @@ class Settings:
             validate_time_zone(time_zone)
         except ValueError as exc:
             problems.append(str(exc))
+
+        today = None
+        if get("MPO_TODAY"):
+            try:
+                today = parse_date(get("MPO_TODAY"), "MPO_TODAY")
+            except ValueError as exc:
+                problems.append(str(exc))
 
         policies = tuple(
             p.strip() for p in get("MPO_ATTRIBUTION_POLICIES", ",".join(POLICIES)).split(",")
@@ -204,6 +212,7 @@ class Settings:
             published_warehouse=published_warehouse,
             seller_directory=seller_directory,
             daily_schedule_hour=schedule_hour,
+            today=today,
         )
 
 

@@ -2,14 +2,29 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from mpo_pipeline.config import parse_date
 
+TODAY_VARIABLE = "MPO_TODAY"
 
-def today_in(time_zone: str, now: datetime | None = None) -> date:
-    """The current calendar day in ``time_zone``."""
+
+def today_in(
+    time_zone: str, now: datetime | None = None, env: Mapping[str, str] | None = None
+) -> date:
+    """The pipeline's "today": ``MPO_TODAY`` when set, else the current day in ``time_zone``.
+
+    The one clock of the pipeline: whether a month is over, which day is yesterday, what the
+    demo and the checks call the latest complete day. ``MPO_TODAY`` (YYYY-MM-DD, a day in
+    ``MPO_TIME_ZONE``) pins it for tests, re-runs of a past morning and operations; ``now`` is
+    for unit tests of the real-clock path.
+    """
+    raw = ((os.environ if env is None else env).get(TODAY_VARIABLE) or "").strip()
+    if raw and now is None:
+        return parse_date(raw, TODAY_VARIABLE)
     now = now or datetime.now(UTC)
     return now.astimezone(ZoneInfo(time_zone)).date()
 

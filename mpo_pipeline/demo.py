@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 from rich.console import Console
@@ -31,7 +31,8 @@ def run_demo(console: Console, days: int = DEMO_DAYS) -> int:
     base = Settings.from_env(require_credentials=False)
     yesterday = yesterday_in(base.time_zone)
     start = demo_start(yesterday, days)
-    config = SimulatorConfig(today=datetime.now(UTC).date())
+    # One clock: the simulator's "today" is the pipeline's (MPO_TODAY when set).
+    config = SimulatorConfig(today=yesterday + timedelta(days=1))
     with running_simulator(config) as sim:
         console.print(f"[bold]simulator[/] {sim.url} (seed {config.seed}, today {sim.today})")
         os.environ.update(

@@ -138,6 +138,9 @@ def dagster_stack(root: Path) -> Iterator[Stack]:
             MPO_CLIENT_SECRET=config.client_secret,
             MPO_START_DATE=start_date.isoformat(),
             MPO_TIME_ZONE="UTC",
+            # one clock: Dagster's partitions end where the simulator's days do, whatever the
+            # machine's date does during the test
+            MPO_TODAY=today.isoformat(),
             MPO_MAX_CALLS_PER_MINUTE="6000",
             MPO_DATA_DIR=str(data),
             MPO_LAKE_DIR=str(data / "lake"),

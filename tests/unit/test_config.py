@@ -78,3 +78,10 @@ def test_secret_never_printed():
     assert "s3cr3t-VALUE" not in str(s)
     assert s.client_secret.reveal() == "s3cr3t-VALUE"
     assert "s3cr3t" not in f"{Secret('s3cr3t')}"
+
+
+def test_mpo_today_is_validated_and_optional():
+    assert Settings.from_env(GOOD).today is None
+    assert Settings.from_env({**GOOD, "MPO_TODAY": "2026-10-26"}).today == date(2026, 10, 26)
+    with pytest.raises(ConfigError, match="MPO_TODAY"):
+        Settings.from_env({**GOOD, "MPO_TODAY": "26/10/2026"})

@@ -56,3 +56,38 @@ def test_lookback_window():
         date(2025, 1, 1),
         date(2025, 1, 10),
     )
+
+
+def test_mpo_today_is_the_one_clock(monkeypatch):
+    """MPO_TODAY pins "today" for every date question, whatever the machine's date."""
+    from mpo_pipeline.dates import today_in
+
+    monkeypatch.setenv("MPO_TODAY", "2026-10-26")
+    assert today_in("Europe/Paris") == date(2026, 10, 26)
+    assert yesterday_in("Asia/Tokyo") == date(2026, 10, 25)
+    with pytest.raises(ValueError, match="END 2026-10-26 is after yesterday"):
+        validate_load_range(
+            "2026-10-01", "2026-10-26", first_day=date(2025, 1, 1), time_zone="Europe/Paris"
+        )
+    monkeypatch.setenv("MPO_TODAY", "2026-13-01")
+    with pytest.raises(ValueError, match="MPO_TODAY"):
+        today_in("UTC")
+    # without MPO_TODAY (or with an explicit instant) the real clock answers
+    assert today_in("Asia/Tokyo", NOW, env={}) == date(2026, 11, 29)
+
+
+def test_partitions_end_the_day_before_mpo_today(monkeypatch):
+    from mpo_pipeline.defs.ingest import partitions
+    from mpo_pipeline.defs.resources import settings
+
+    monkeypatch.setenv("MPO_TODAY", "2026-10-26")
+    monkeypatch.setenv("MPO_START_DATE", "2026-09-01")
+    monkeypatch.setenv("MPO_TIME_ZONE", "Europe/Paris")
+    settings.cache_clear()
+    try:
+        keys = partitions.daily_partitions().get_partition_keys()
+        months = partitions.monthly_partitions().get_partition_keys()
+    finally:
+        settings.cache_clear()
+    assert (keys[0], keys[-1], len(keys)) == ("2026-09-01", "2026-10-25", 55)
+    assert months == ["2026-09-01"]  # October is not over on 2026-10-26

@@ -5,13 +5,14 @@ blocking: a failure stops the dbt models downstream in the same run.
 """
 
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import date
 
 import dagster as dg
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from mpo_pipeline import lake_checks
+from mpo_pipeline.dates import yesterday_in
 from mpo_pipeline.defs.ingest.stats_assets import POLICY_SLUGS, stats_asset_key
 from mpo_pipeline.defs.resources import LakeResource, settings
 from mpo_pipeline.extract import days_between
@@ -137,7 +138,7 @@ def stats_checks(
     """Run the selected checks over this run's partition window (yesterday if unpartitioned)."""
     window = run_window(context.run.tags)
     if window is None:
-        yesterday = date.today() - timedelta(days=1)
+        yesterday = yesterday_in(lake.time_zone)
         window = (yesterday, yesterday)
     start, end = window
     advertisers = _advertisers_in_lake(lake, start)

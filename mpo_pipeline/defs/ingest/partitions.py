@@ -8,18 +8,27 @@ from mpo_pipeline.defs.resources import settings
 
 
 def daily_partitions() -> dg.DailyPartitionsDefinition:
-    """Days in ``MPO_TIME_ZONE`` from ``MPO_START_DATE`` up to yesterday (the last complete day)."""
+    """Days in ``MPO_TIME_ZONE`` from ``MPO_START_DATE`` up to yesterday (the last complete day).
+
+    Yesterday is the pipeline's (``MPO_TODAY`` minus one day when it is set, so the partitions
+    agree with every other notion of "today"; the real clock otherwise).
+    """
     s = settings()
+    end = {"end_date": s.today.isoformat()} if s.today else {}  # end_date is exclusive
     return dg.DailyPartitionsDefinition(
-        start_date=s.start_date.isoformat(), timezone=s.time_zone, end_offset=0
+        start_date=s.start_date.isoformat(), timezone=s.time_zone, end_offset=0, **end
     )
 
 
 def monthly_partitions() -> dg.MonthlyPartitionsDefinition:
     """Months in ``MPO_TIME_ZONE`` from ``MPO_START_DATE``'s month to the last complete one."""
     s = settings()
+    end = {"end_date": s.today.replace(day=1).isoformat()} if s.today else {}
     return dg.MonthlyPartitionsDefinition(
-        start_date=s.start_date.replace(day=1).isoformat(), timezone=s.time_zone, end_offset=0
+        start_date=s.start_date.replace(day=1).isoformat(),
+        timezone=s.time_zone,
+        end_offset=0,
+        **end,
     )
 
 
