@@ -31,7 +31,14 @@ _FIRST = (
 )
 
 
+# Files of tests/reliability/ with a scenario of their own (not one of the background scenarios)
+# are groups of their own, so they can run on the other worker.
+_OWN_GROUP = ("tests/reliability/test_rel_publish.py",)
+
+
 def _group(nodeid: str) -> str:
+    if nodeid.startswith(_OWN_GROUP):
+        return nodeid.split("::", 1)[0]
     if nodeid.startswith("tests/reliability/"):
         return "reliability"
     return nodeid.split("::", 1)[0]
