@@ -21,7 +21,7 @@ from rich.table import Table
 
 from mpo_pipeline.config import Settings
 from mpo_pipeline.dates import month_bounds, today_in
-from mpo_pipeline.finance import readiness
+from mpo_pipeline.finance import money, readiness
 from mpo_pipeline.finance.close import (
     CloseRecord,
     CloseRequest,
@@ -30,6 +30,7 @@ from mpo_pipeline.finance.close import (
     latest_close,
 )
 from mpo_pipeline.finance.close import permission_problems as close_permission_problems
+from mpo_pipeline.finance.schema import BILLED_COLUMNS, EXACT_MONEY_COLUMNS
 
 CLOSE_JOB = "month_close"
 CLOSE_OP = "close_month_snapshot"  # the close asset's op (mpo_pipeline.defs.finance.common)
@@ -149,7 +150,8 @@ def failed_check_details(run_id: str) -> list[str]:
 
 
 def print_close(console: Console, record: CloseRecord, totals: list[dict]) -> None:
-    """The closed statement's totals per advertiser and currency, as a table."""
+    """The closed statement's totals per advertiser and currency, as a table: billed amounts with
+    the currency's minor unit (whole yen, euro cents), exact amounts as they are."""
     title = (
         f"{record.month:%Y-%m} closed: close_id {record.close_id} "
         f"(version {record.close_version}) by {record.closed_by}"
@@ -171,7 +173,9 @@ def print_close(console: Console, record: CloseRecord, totals: list[dict]) -> No
     for label, _ in columns:
         table.add_column(label, justify="left" if label == "currency" else "right")
     for row in totals:
-        table.add_row(str(row["advertiser_id"]), *(_cell(row[key]) for _, key in columns[1:]))
+        digits = row["currency_minor_unit"]
+        cells = (_cell(key, row[key], digits) for _, key in columns[1:])
+        table.add_row(str(row["advertiser_id"]), *cells)
     console.print(table)
     if record.reason:
         console.print(f"reason: {record.reason}")
@@ -215,9 +219,15 @@ def _refused(console: Console, month: date, problems: list[str]) -> int:
     return 1
 
 
-def _cell(value: object) -> str:
+def _cell(key: str, value: object, digits: int) -> str:
+    if value is None:
+        return "—"
+    if key in BILLED_COLUMNS:
+        return money.billed(value, digits, grouping=True)
+    if key in EXACT_MONEY_COLUMNS:
+        return money.exact(value, digits, grouping=True)
     if isinstance(value, Decimal):
-        return f"{value:,.2f}" if value == round(value, 2) else f"{value:,}"
+        return f"{value:,f}"
     return f"{value:,}" if isinstance(value, int) else str(value)
 
 

@@ -1,7 +1,11 @@
 {#-
-    The marketplace's seller directory (DESIGN.md §7): env MPO_SELLER_DIRECTORY (a .csv or .parquet
-    file, chosen by suffix; relative paths resolve against the working directory of the dbt process,
-    like the Python settings) when set and not empty, else the seed `demo_seller_directory`.
+    The marketplace's seller directory: env MPO_SELLER_DIRECTORY (a .csv or .parquet file, chosen by
+    suffix; relative paths resolve against the working directory of the dbt process, like the
+    Python settings) when set and not empty, else the seed `demo_seller_directory`.
+
+    Optional column `valid_from` (YYYY-MM-DD; empty = valid since ever): a seller may have several
+    rows, each valid from its date until the next row of the same seller. A directory without the
+    column has one row per seller, valid since ever.
 -#}
 
 {% macro seller_directory_required_columns() -%}
@@ -10,9 +14,15 @@
 {%- endmacro %}
 
 
+{% macro seller_directory_optional_columns() -%}
+    {{ return(['valid_from']) }}
+{%- endmacro %}
+
+
 {#-
-    Returns a dict: `label` (for messages), `relation_sql` (every column as VARCHAR plus
-    `_line_number`, the line of the row in the file: header = line 1 for CSV; row number for Parquet).
+    Returns a dict: `label` (for messages), `numbered_sql` (every column plus `_line_number`, the
+    line of the row in the file: header = line 1 for CSV; row number for Parquet), `line_word`
+    (line / row) and `optional` (the optional columns present, e.g. ['valid_from']).
     At run time checks that the file exists and has every required column, failing with a message
     that names the file and the missing columns.
 -#}
@@ -42,6 +52,7 @@
         {%- set line_word = 'line' -%}
     {%- endif -%}
 
+    {%- set optional = [] -%}
     {%- if execute -%}
         {%- set readable = true -%}
         {%- if path -%}
@@ -67,8 +78,11 @@
                     ~ " (found: " ~ present | join(', ') ~ "; required: "
                     ~ seller_directory_required_columns() | join(', ') ~ ")") }}
             {%- endif -%}
+            {%- for column in seller_directory_optional_columns() -%}
+                {%- if column in present -%}{%- do optional.append(column) -%}{%- endif -%}
+            {%- endfor -%}
         {%- endif -%}
     {%- endif -%}
 
-    {{ return({'label': label, 'numbered_sql': numbered, 'line_word': line_word}) }}
+    {{ return({'label': label, 'numbered_sql': numbered, 'line_word': line_word, 'optional': optional}) }}
 {%- endmacro %}

@@ -18,10 +18,13 @@ import duckdb
 from mpo_pipeline.finance import readiness
 from mpo_pipeline.finance.schema import (
     CLOSES_TABLE,
+    SCHEMA,
     STATEMENT_COLUMNS,
     STATEMENTS_TABLE,
+    close_minor_unit,
     ensure_finance_tables,
     finance_tables_exist,
+    table_columns,
 )
 
 STATEMENT = "marts.fct_seller_monthly_statement"
@@ -201,10 +204,15 @@ def record_close(
 
 
 def close_totals(con: duckdb.DuckDBPyConnection, close_id: int) -> list[dict]:
-    """The frozen statement of one close, summed per advertiser and currency."""
+    """The frozen statement of one close, summed per advertiser and currency: exact money summed
+    exactly, billed amounts summed (each already at the minor unit), and the minor unit they were
+    rounded to (``currency_minor_unit``; the cent for closes made before the column existed)."""
+    has_minor_unit = "currency_minor_unit" in table_columns(con, SCHEMA, "month_close_statements")
+    stored_minor_unit = "max(currency_minor_unit)" if has_minor_unit else "cast(null as integer)"
     cursor = con.execute(
         f"""
-        select advertiser_id, currency, count(*) as sellers,
+        select advertiser_id, currency, {stored_minor_unit} as currency_minor_unit,
+               count(*) as sellers,
                cast(sum(impressions) as bigint) as impressions,
                cast(sum(clicks) as bigint) as clicks,
                sum(media_cost) as media_cost,
@@ -221,4 +229,7 @@ def close_totals(con: duckdb.DuckDBPyConnection, close_id: int) -> list[dict]:
         [close_id],
     )
     names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    totals = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    for total in totals:
+        total["currency_minor_unit"] = close_minor_unit(total["currency_minor_unit"])
+    return totals

@@ -1,8 +1,10 @@
 """Export the latest close of a month: one CSV a finance user opens in a spreadsheet, or Parquet.
 
 The CSV has one line per seller (``line_type = seller``) then one total line per currency
-(``line_type = total``; ratios recomputed from the summed bases, never summed). Files are written
-to a temporary name and renamed into place, so a failed export leaves no half file.
+(``line_type = total``; ratios recomputed from the summed bases, never summed). Billed amounts are
+written with their currency's minor unit (``1234`` yen, ``12.30`` euros), exact amounts as they are
+(``0.000012``). Files are written to a temporary name and renamed into place, so a failed export
+leaves no half file.
 """
 
 from __future__ import annotations
@@ -19,17 +21,22 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from mpo_pipeline.finance import money
 from mpo_pipeline.finance.close import CloseRecord, latest_close
 from mpo_pipeline.finance.schema import (
     ADDITIVE_COLUMNS,
+    BILLED_COLUMNS,
+    EXACT_MONEY_COLUMNS,
     MONEY_COLUMNS,
     STATEMENT_COLUMNS,
     STATEMENTS_TABLE,
+    close_minor_unit,
+    statement_select_list,
 )
 
 FORMATS = ("auto", "csv", "parquet", "both")
 HEADER_COLUMNS = ("close_id", "closed_at", "closed_by")
-CENT = Decimal("0.01")
+RATE_COLUMNS = ("ad_fee_rate",)
 RATIOS = {  # ratio: (numerator, denominator), per DESIGN.md §7
     "cr_{p}": ("sale_units_{p}", "clicks"),
     "cpo_{p}": ("media_cost", "sale_units_{p}"),
@@ -84,7 +91,8 @@ def read_latest_close(warehouse: Path, month: date) -> tuple[CloseRecord, pa.Tab
             raise ExportError(
                 f"{month:%Y-%m} was never closed: run `mpo-pipeline close --month {month:%Y-%m}`"
             )
-        columns = ", ".join(name for name, _ in STATEMENT_COLUMNS)
+        # closes older than a column read it as NULL (schema.LEGACY_CLOSE_MINOR_UNIT for the unit)
+        columns = statement_select_list(con)
         table = con.sql(
             f"select {columns} from {STATEMENTS_TABLE} where close_id = ? "
             "order by advertiser_id, currency, seller_id",
@@ -99,7 +107,8 @@ def currency_totals(rows: Iterable[dict]) -> list[dict]:
     for row in rows:
         total = totals.setdefault(
             row["currency"],
-            {c: Decimal(0) if c in MONEY_COLUMNS else 0 for c in ADDITIVE_COLUMNS} | {"sellers": 0},
+            {c: Decimal(0) if c in MONEY_COLUMNS else 0 for c in ADDITIVE_COLUMNS}
+            | {"sellers": 0, "currency_minor_unit": row.get("currency_minor_unit")},
         )
         total["sellers"] += 1
         for column in ADDITIVE_COLUMNS:
@@ -136,15 +145,21 @@ def _write_csv(path: Path, close: CloseRecord, rows: list[dict]) -> None:
 
 
 def _formatted(row: dict) -> dict:
+    digits = close_minor_unit(row.get("currency_minor_unit"))
     out = {}
     for key, value in row.items():
         if value is None:
             out[key] = ""
-        elif isinstance(value, Decimal) and key != "ad_fee_rate":
-            # Money is exact to the cent: show 12.30, not 12.3000 (keep finer values untouched).
-            out[key] = str(value.quantize(CENT) if value == value.quantize(CENT) else value)
+        elif key in BILLED_COLUMNS:
+            # rounded to the minor unit: 1234 yen, 12.30 euros (not the storage's 12.3000)
+            out[key] = money.billed(value, digits)
+        elif key in EXACT_MONEY_COLUMNS:
+            # exact: as it is, at least to the minor unit (12.30, 0.000012; never 12.300000000)
+            out[key] = money.exact(value, digits)
+        elif isinstance(value, Decimal) and key in RATE_COLUMNS:
+            out[key] = f"{value.normalize():f}"
         elif isinstance(value, Decimal):
-            out[key] = str(value.normalize())
+            out[key] = f"{value:f}"
         elif isinstance(value, float):
             out[key] = f"{value:.6f}"
         elif isinstance(value, bool):

@@ -4,9 +4,18 @@
 ``finance.month_close_statements`` holds the statement rows each close froze. Both are only ever
 inserted into: no code path updates or deletes them, and dbt declares them as sources (never as
 models), so a ``dbt build --full-refresh`` cannot drop them.
+
+A statements table created by an older version (money as DECIMAL(18, 4), no minor unit, no
+rate-changed flag) is brought up to date before the next close writes to it: missing columns are
+added with ``alter table ... add column`` (NULL in the older closes) and narrower money columns are
+widened to the current type (lossless: every stored value stays the same). Readers select the
+columns through :func:`statement_select_list`, so older closes stay readable even on a read-only
+connection to a table that was never migrated.
 """
 
 from __future__ import annotations
+
+import re
 
 import duckdb
 
@@ -21,16 +30,18 @@ STATEMENT_COLUMNS: tuple[tuple[str, str], ...] = (
     ("seller_id", "bigint"),
     ("seller_name", "varchar"),
     ("currency", "varchar"),
+    ("currency_minor_unit", "integer"),
     ("is_in_seller_directory", "boolean"),
     ("impressions", "bigint"),
     ("clicks", "bigint"),
-    ("media_cost", "decimal(18, 4)"),
+    ("media_cost", "decimal(38, 9)"),
     ("ad_fee_rate", "decimal(10, 6)"),
-    ("ad_billing_amount", "decimal(18, 4)"),
+    ("ad_fee_rate_changed_in_month", "boolean"),
+    ("ad_billing_amount", "decimal(38, 4)"),
     ("sale_units_same_seller", "bigint"),
-    ("revenue_same_seller", "decimal(18, 4)"),
+    ("revenue_same_seller", "decimal(38, 9)"),
     ("sale_units_any_seller", "bigint"),
-    ("revenue_any_seller", "decimal(18, 4)"),
+    ("revenue_any_seller", "decimal(38, 9)"),
     ("cr_same_seller", "double"),
     ("cpo_same_seller", "double"),
     ("cos_same_seller", "double"),
@@ -52,6 +63,13 @@ MONEY_COLUMNS = (
     "revenue_same_seller",
     "revenue_any_seller",
 )
+# Money rounded once to the currency's minor unit (shown with exactly that many decimals); the
+# other money columns are exact sums of the API's figures (shown as they are).
+BILLED_COLUMNS = ("ad_billing_amount",)
+# Closes made before ``currency_minor_unit`` existed rounded every billed amount to the cent,
+# whatever the currency: that is their minor unit (a fact about those rows, not a default).
+LEGACY_CLOSE_MINOR_UNIT = 2
+EXACT_MONEY_COLUMNS = tuple(c for c in MONEY_COLUMNS if c not in BILLED_COLUMNS)
 # Additive statement columns in statement order: what totals and adjustments are made of.
 ADDITIVE_COLUMNS = tuple(c for c, _ in STATEMENT_COLUMNS if c in COUNT_COLUMNS + MONEY_COLUMNS)
 
@@ -84,10 +102,55 @@ create table if not exists {STATEMENTS_TABLE} (
 
 
 def ensure_finance_tables(con: duckdb.DuckDBPyConnection) -> None:
-    """Create schema ``finance`` and both close tables when missing (never alters existing ones)."""
+    """Create schema ``finance`` and both close tables when missing; bring an older statements
+    table up to date (add the missing columns, widen narrower money columns; no row changes)."""
     con.execute(f"create schema if not exists {SCHEMA}")
     con.execute(CLOSES_DDL)
     con.execute(STATEMENTS_DDL)
+    existing = table_columns(con, SCHEMA, "month_close_statements")
+    for name, typ in STATEMENT_COLUMNS:
+        if name not in existing:
+            con.execute(f"alter table {STATEMENTS_TABLE} add column {name} {typ}")
+        elif _is_narrower_decimal(existing[name], typ):
+            con.execute(f"alter table {STATEMENTS_TABLE} alter column {name} set data type {typ}")
+
+
+def close_minor_unit(stored: int | None) -> int:
+    """The minor unit a close row's billed amounts were rounded to (its currency_minor_unit)."""
+    return LEGACY_CLOSE_MINOR_UNIT if stored is None else int(stored)
+
+
+def table_columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> dict[str, str]:
+    """column name -> DuckDB type (e.g. ``DECIMAL(18,4)``) of ``schema.table`` ({} if absent)."""
+    rows = con.execute(
+        "select column_name, data_type from information_schema.columns "
+        "where table_catalog = current_database() and table_schema = ? and table_name = ?",
+        [schema, table],
+    ).fetchall()
+    return dict(rows)
+
+
+def statement_select_list(con: duckdb.DuckDBPyConnection) -> str:
+    """The select list of STATEMENT_COLUMNS from ``finance.month_close_statements``: a column the
+    table does not have yet (a close table older than the column) reads as a typed NULL."""
+    existing = table_columns(con, SCHEMA, "month_close_statements")
+    return ", ".join(
+        name if name in existing else f"cast(null as {typ}) as {name}"
+        for name, typ in STATEMENT_COLUMNS
+    )
+
+
+_DECIMAL = re.compile(r"decimal\((\d+),\s*(\d+)\)", re.IGNORECASE)
+
+
+def _is_narrower_decimal(current: str, wanted: str) -> bool:
+    """Whether DECIMAL ``current`` holds fewer integer or fraction digits than ``wanted`` (so a
+    change of type to ``wanted`` keeps every value)."""
+    have, want = _DECIMAL.fullmatch(current.strip()), _DECIMAL.fullmatch(wanted.strip())
+    if not have or not want:
+        return False
+    (hp, hs), (wp, ws) = (map(int, have.groups()), map(int, want.groups()))
+    return (hp - hs, hs) != (wp - ws, ws) and hp - hs <= wp - ws and hs <= ws
 
 
 def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:

@@ -2,13 +2,18 @@
 -- one row per month, advertiser_id, seller_id of a closed month whose current statement differs from
 -- the month's latest close: X_closed (frozen), X_current (marts.fct_seller_monthly_statement now),
 -- X_delta = X_current - X_closed for every money and count column of the statement. A seller on one
--- side only counts as zero on the other. Empty when no month was ever closed.
+-- side only counts as zero on the other. Empty when no month was ever closed. Exact money
+-- (media_cost, revenues) compares as DECIMAL(38, 9), billed money (ad_billing_amount) as
+-- DECIMAL(38, 4); closes made before money was exact (DECIMAL(18, 4) columns) read the same way.
+-- Only the close columns every close ever had are read, so a warehouse whose close table predates
+-- the newer columns builds before its next close adds them.
 --
 -- finance.month_closes / month_close_statements are written by Python (month close) and may not
 -- exist yet: at run time they are looked up in information_schema and, when absent, read as empty
 -- relations with the columns declared in _finance.yml (var finance_close_tables_exist overrides the
 -- lookup, for unit tests).
 {%- set counts = ['impressions', 'clicks', 'sale_units_same_seller', 'sale_units_any_seller'] %}
+{%- set billed = ['ad_billing_amount'] %}
 {%- set measures = [
     'impressions', 'clicks', 'media_cost', 'ad_billing_amount',
     'sale_units_same_seller', 'revenue_same_seller', 'sale_units_any_seller', 'revenue_any_seller',
@@ -58,6 +63,12 @@ statement as (
 
 ),
 
+minor_units as (
+
+    select * from {{ ref('currency_minor_units') }}
+
+),
+
 latest_closes as (
 
     -- the close that stands for each month: its highest close_id (a reopen makes a new one)
@@ -104,7 +115,7 @@ compared as (
         closed_rows.ad_fee_rate as ad_fee_rate_closed,
         current_rows.ad_fee_rate as ad_fee_rate_current,
         {%- for m in measures %}
-        {%- set type = 'bigint' if m in counts else 'decimal(18, 4)' %}
+        {%- set type = 'bigint' if m in counts else (billed_money_type() if m in billed else 'decimal(38, 9)') %}
         cast(coalesce(closed_rows.{{ m }}, 0) as {{ type }}) as {{ m }}_closed,
         cast(coalesce(current_rows.{{ m }}, 0) as {{ type }}) as {{ m }}_current,
         cast(coalesce(current_rows.{{ m }}, 0) - coalesce(closed_rows.{{ m }}, 0) as {{ type }})
@@ -126,10 +137,15 @@ final as (
         compared.seller_id,
         latest_closes.close_id,
         latest_closes.closed_at,
-        compared.* exclude (month, advertiser_id, seller_id)
+        compared.seller_name,
+        compared.currency,
+        cast(minor_units.minor_unit as integer) as currency_minor_unit,
+        compared.* exclude (month, advertiser_id, seller_id, seller_name, currency)
     from compared
     inner join latest_closes
         on compared.month = latest_closes.month
+    left join minor_units
+        on compared.currency = minor_units.currency
     where
         {%- for m in measures %}
         compared.{{ m }}_delta <> 0{{ " or" if not loop.last }}

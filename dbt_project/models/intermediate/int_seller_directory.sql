@@ -1,8 +1,11 @@
 {{ config(materialized='table') }}
--- one row per seller_name: the validated seller directory. A bad directory fails the build here,
--- with one message per offending row (line and seller_name) and problem.
+-- one row per seller_name and valid_from: the validated seller directory and its rate history. A
+-- seller's row is valid from valid_from (NULL = since ever) until the next row of the same seller
+-- (valid_to, exclusive; NULL = still valid). A bad directory fails the build here, with one
+-- message per offending row (line and seller_name) and problem.
 {%- set input = seller_directory_input(ref('demo_seller_directory')) %}
 {%- set where = input.line_word ~ ' ' %}
+{%- set has_valid_from = 'valid_from' in input.optional %}
 
 with
 
@@ -24,9 +27,28 @@ renamed as (
         cast(commission_rate as varchar) as commission_rate_text,
         cast(ad_fee_rate as varchar) as ad_fee_rate_text,
         try_cast(trim(cast(commission_rate as varchar)) as double) as commission_rate_value,
-        try_cast(trim(cast(ad_fee_rate as varchar)) as double) as ad_fee_rate_value
+        try_cast(trim(cast(ad_fee_rate as varchar)) as double) as ad_fee_rate_value,
+        {%- if has_valid_from %}
+        nullif(trim(cast(valid_from as varchar)), '') as valid_from_text
+        {%- else %}
+        -- no valid_from column: every row is valid since ever (one row per seller)
+        cast(null as varchar) as valid_from_text
+        {%- endif %}
 
     from source
+
+),
+
+parsed as (
+
+    select
+        *,
+        -- strictly YYYY-MM-DD (a Parquet DATE column reads the same way)
+        case
+            when regexp_full_match(valid_from_text, '\d{4}-\d{2}-\d{2}')
+                then cast(try_strptime(valid_from_text, '%Y-%m-%d') as date)
+        end as valid_from_value
+    from renamed
 
 ),
 
@@ -34,10 +56,14 @@ numbered as (
 
     select
         *,
-        count(*) over (partition by seller_name) as name_occurrences,
+        count(*) over (partition by seller_name, valid_from_key) as version_occurrences,
         string_agg(cast(source_line as varchar), ', ' order by source_line)
-            over (partition by seller_name) as name_lines
-    from renamed
+            over (partition by seller_name, valid_from_key) as version_lines
+    from (
+        -- rows of one seller with the same valid_from (parsed date, else the bad text; NULL = empty)
+        select *, coalesce(cast(valid_from_value as varchar), valid_from_text) as valid_from_key
+        from parsed
+    )
 
 ),
 
@@ -49,9 +75,20 @@ problems as (
 
     union all
 
-    select source_line, 'seller_name is not unique ({{ input.line_word }}s ' || name_lines || ')'
+    select
+        source_line,
+        'seller_name is not unique ({{ input.line_word }}s ' || version_lines || ')'
+        {%- if has_valid_from %}
+            || coalesce(' with the same valid_from ' || valid_from_key, ' with the same empty valid_from')
+        {%- endif %}
     from numbered
-    where name_occurrences > 1 and seller_name is not null
+    where version_occurrences > 1 and seller_name is not null
+
+    union all
+
+    select source_line, 'valid_from ''' || valid_from_text || ''' is not a date (YYYY-MM-DD; empty = valid since ever)'
+    from numbered
+    where valid_from_text is not null and valid_from_value is null
 
     {%- for rate in ['commission_rate', 'ad_fee_rate'] %}
 
@@ -95,6 +132,10 @@ final as (
 
     select
         numbered.seller_name,
+        numbered.valid_from_value as valid_from,
+        lead(numbered.valid_from_value) over (
+            partition by numbered.seller_name order by numbered.valid_from_value asc nulls first
+        ) as valid_to,
         numbered.seller_legal_name,
         numbered.country,
         numbered.seller_tier,

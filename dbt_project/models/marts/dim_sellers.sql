@@ -1,6 +1,8 @@
 -- one row per advertiser_id, seller_id: every seller seen in the seller stats or in the MPO seller
--- metadata, joined on seller_name with the marketplace's seller directory. A seller missing from
--- the directory is kept with rates 0 and is_in_seller_directory = false.
+-- metadata, joined on seller_name with the marketplace's seller directory, with today's rates (the
+-- directory row valid on the current date, var rates_as_of overrides it; the history is
+-- marts.dim_seller_rates_history). A seller missing from the directory is kept with rates 0 and
+-- is_in_seller_directory = false; a seller whose directory rows all start later has rates 0 today.
 with
 
 seller_stats as (
@@ -27,9 +29,20 @@ advertisers as (
 
 ),
 
+rates_history as (
+
+    select * from {{ ref('dim_seller_rates_history') }}
+
+),
+
 seller_directory as (
 
-    select * from {{ ref('int_seller_directory') }}
+    -- one row per seller_name: the row valid today, else (rows starting later) the earliest one
+    select *
+    from rates_history
+    qualify row_number() over (
+        partition by seller_name order by is_current desc, valid_from asc nulls first
+    ) = 1
 
 ),
 
@@ -94,8 +107,11 @@ final as (
         seller_directory.country,
         seller_directory.seller_tier,
         seller_directory.account_manager,
-        cast(coalesce(seller_directory.commission_rate, 0) as decimal(10, 6)) as commission_rate,
-        cast(coalesce(seller_directory.ad_fee_rate, 0) as decimal(10, 6)) as ad_fee_rate,
+        cast(case when seller_directory.is_current then seller_directory.commission_rate else 0 end as decimal(10, 6))
+            as commission_rate,
+        cast(case when seller_directory.is_current then seller_directory.ad_fee_rate else 0 end as decimal(10, 6))
+            as ad_fee_rate,
+        case when seller_directory.is_current then seller_directory.valid_from end as rates_valid_from,
         sellers.is_in_mpo_metadata,
         sellers.is_in_latest_snapshot,
         sellers.first_report_date,

@@ -1,12 +1,20 @@
--- one row per month, advertiser_id, seller_id: the marketplace's ad P&L (DESIGN.md §7).
--- ad_margin = ad_billing_amount - media_cost; commission_amount = revenue_same_seller *
--- commission_rate, rounded half away from zero to the cent; contribution_margin = ad_margin +
--- commission_amount. Every amount is in the row's currency.
+-- one row per month, advertiser_id, seller_id: the marketplace's ad P&L, in the row's currency.
+-- media_cost and revenues exact (DECIMAL(38, 9)); billed amounts rounded ONCE each, half away from
+-- zero, to the currency's minor unit (macros/billing.sql): ad_billing_amount (from the statement),
+-- ad_margin = ad_billing_amount - media_cost, commission_amount = sum over the month's days of
+-- revenue_same_seller * commission_rate valid that day; contribution_margin = ad_margin +
+-- commission_amount (both already at the minor unit: it foots exactly).
 with
 
 statements as (
 
     select * from {{ ref('fct_seller_monthly_statement') }}
+
+),
+
+billing_daily as (
+
+    select * from {{ ref('fct_seller_billing_daily') }}
 
 ),
 
@@ -16,19 +24,63 @@ sellers as (
 
 ),
 
-amounts as (
+rates_history as (
+
+    select * from {{ ref('dim_seller_rates_history') }}
+
+),
+
+commissions as (
 
     select
-        statements.*,
-        cast(coalesce(sellers.commission_rate, 0) as decimal(10, 6)) as commission_rate,
-        cast(statements.ad_billing_amount - statements.media_cost as decimal(18, 4)) as ad_margin,
-        cast(round(statements.revenue_same_seller * coalesce(sellers.commission_rate, 0), 2) as decimal(18, 4))
-            as commission_amount
+        cast(date_trunc('month', report_date) as date) as month,
+        advertiser_id,
+        seller_id,
+        cast(sum(commission_exact) as decimal(38, 15)) as commission_exact
+    from billing_daily
+    group by all
 
+),
+
+month_rates as (
+
+    -- the directory's commission rate over the calendar month: one value all month, or changed
+    select
+        statements.month,
+        statements.advertiser_id,
+        statements.seller_id,
+        {{ rate_held_all_month('commission_rate', history='history', month='statements.month') }}
     from statements
     left join sellers
         on statements.advertiser_id = sellers.advertiser_id
         and statements.seller_id = sellers.seller_id
+    left join rates_history as history
+        on sellers.seller_name = history.seller_name
+        and {{ overlaps_month(history='history', month='statements.month') }}
+    group by statements.month, statements.advertiser_id, statements.seller_id
+
+),
+
+amounts as (
+
+    select
+        statements.*,
+        month_rates.commission_rate,
+        month_rates.commission_rate_changed_in_month,
+        {{ round_to_minor_unit('statements.ad_billing_amount - statements.media_cost', 'statements.currency_minor_unit') }}
+            as ad_margin,
+        {{ round_to_minor_unit('coalesce(commissions.commission_exact, 0)', 'statements.currency_minor_unit') }}
+            as commission_amount
+
+    from statements
+    inner join month_rates
+        on statements.month = month_rates.month
+        and statements.advertiser_id = month_rates.advertiser_id
+        and statements.seller_id = month_rates.seller_id
+    left join commissions
+        on statements.month = commissions.month
+        and statements.advertiser_id = commissions.advertiser_id
+        and statements.seller_id = commissions.seller_id
 
 ),
 
@@ -40,16 +92,19 @@ final as (
         seller_id,
         seller_name,
         currency,
+        currency_minor_unit,
         is_in_seller_directory,
         media_cost,
         ad_fee_rate,
+        ad_fee_rate_changed_in_month,
         ad_billing_amount,
         ad_margin,
         revenue_same_seller,
         revenue_any_seller,
         commission_rate,
+        commission_rate_changed_in_month,
         commission_amount,
-        cast(ad_margin + commission_amount as decimal(18, 4)) as contribution_margin,
+        cast(ad_margin + commission_amount as {{ billed_money_type() }}) as contribution_margin,
         roas_same_seller,
         roas_any_seller
 

@@ -34,6 +34,7 @@ KEYS = {
     "marts.dim_campaigns": ["advertiser_id", "campaign_id"],
     "marts.fct_seller_monthly_statement": ["month", "advertiser_id", "seller_id"],
     "marts.fct_marketplace_pnl_monthly": ["month", "advertiser_id", "seller_id"],
+    "marts.fct_seller_billing_daily": ["report_date", "advertiser_id", "seller_id"],
     "marts.rpt_monthly_reconciliation": ["month", "advertiser_id", "endpoint", "policy"],
 }
 
@@ -63,6 +64,7 @@ def scenario(tmp_path_factory):
 
     def build_full():
         try:
+            full.run("seed")  # `dbt run` alone does not load the seeds (currency minor units)
             full.run("run")
         except BaseException as exc:  # surfaced below
             full_errors.append(exc)
@@ -76,6 +78,7 @@ def scenario(tmp_path_factory):
     inc = DbtEnv(root_a, lake_a, lake.write_directory_csv(root_a / "sellers.csv"))
     write_days(lake_a, cells, lake.FIRST_DAY, FIRST_LOAD_END)
     lake.write_metadata(lake_a)
+    inc.run("seed")
     inc.run("run")
     first_load = inc.query("select max(report_date) as d from marts.fct_seller_stats_daily")[0]["d"]
 

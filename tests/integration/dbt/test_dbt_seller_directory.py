@@ -1,13 +1,17 @@
 """The seller directory: chosen by MPO_SELLER_DIRECTORY (CSV/Parquet) or the demo seed, and
-validated so that a bad file fails the build with a message naming the row and the problem. Also: a
-fresh lake (no folder at all) builds, with empty marts.
+validated so that a bad file fails the build with a message naming the row and the problem. Rows may
+be dated (optional valid_from); a directory without the column means one row per seller, valid since
+ever. Also: a fresh lake (no folder at all) builds, with empty marts.
 """
 
 from __future__ import annotations
 
 import csv
 from concurrent.futures import ThreadPoolExecutor
+from datetime import date
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 import synthetic_lake as lake
 from dbt_harness import PROJECT_DIR, DbtEnv
@@ -35,6 +39,7 @@ def test_fresh_lake_builds_empty_marts(fresh):
         "marts.dim_campaigns",
         "marts.fct_seller_monthly_statement",
         "marts.fct_marketplace_pnl_monthly",
+        "marts.fct_seller_billing_daily",
         "marts.rpt_monthly_reconciliation",
     ):
         assert fresh.query(f"select count(*) as n from {relation}")[0]["n"] == 0, relation
@@ -48,6 +53,41 @@ def test_seed_is_the_default_directory(fresh):
     for (name,), row in rows.items():
         assert float(row["commission_rate"]) == pytest.approx(float(seed[name]["commission_rate"]))
         assert row["directory_source"].startswith("seed demo_seller_directory")
+
+
+def test_directory_without_valid_from_is_valid_since_ever(fresh):
+    # the seed has no valid_from column: one history row per seller, valid since ever, current
+    with open(PROJECT_DIR / "seeds" / "demo_seller_directory.csv", newline="") as f:
+        names = {row["seller_name"] for row in csv.DictReader(f)}
+    rows = fresh.query("select * from marts.dim_seller_rates_history")
+    assert {r["seller_name"] for r in rows} == names and len(rows) == len(names)
+    assert all(r["valid_from"] is None and r["valid_to"] is None for r in rows)
+    assert all(r["is_current"] for r in rows)
+
+
+def test_dated_parquet_directory(fresh, tmp_path):
+    # valid_from as a Parquet DATE column (null = since ever) reads like the CSV text
+    table = pa.table(
+        {
+            "seller_name": ["A-1", "A-1", "B-2"],
+            "seller_legal_name": ["A SA", "A SA", "B SA"],
+            "country": ["FR", "FR", "DE"],
+            "seller_tier": ["gold", "gold", "silver"],
+            "account_manager": ["Ann", "Ann", "Bo"],
+            "commission_rate": [0.1, 0.12, 0.2],
+            "ad_fee_rate": [0.05, 0.07, 0.1],
+            "valid_from": pa.array([None, date(2025, 2, 15), None], pa.date32()),
+        }
+    )
+    path = tmp_path / "dated.parquet"
+    pq.write_table(table, path)
+    env = DbtEnv(fresh.root, fresh.lake, path)
+    env.run("run", "--select", "int_seller_directory")
+    rows = env.table("intermediate.int_seller_directory", ["seller_name", "valid_from"])
+    assert set(rows) == {("A-1", None), ("A-1", date(2025, 2, 15)), ("B-2", None)}
+    assert rows[("A-1", None)]["valid_to"] == date(2025, 2, 15)
+    assert rows[("A-1", date(2025, 2, 15))]["valid_to"] is None
+    assert rows[("A-1", date(2025, 2, 15))]["source_line"] == 2  # Parquet: row number
 
 
 def test_parquet_directory_keeps_text_names(fresh, tmp_path):
@@ -65,8 +105,22 @@ def _write(path, header, rows):
     return path
 
 
+DATED_HEADER = [*HEADER, "valid_from"]
 BAD_CASES = {
     "duplicate": ["line 6 (seller_name 'MKT-0001')", "seller_name is not unique (lines 2, 6)"],
+    # dated directories: two rows of one seller from the same day, or both since ever
+    "duplicate_valid_from": [
+        "line 7 (seller_name 'MKT-0001')",
+        "seller_name is not unique (lines 6, 7) with the same valid_from 2025-03-01",
+    ],
+    "duplicate_empty_valid_from": [
+        "line 6 (seller_name '0042017')",
+        "seller_name is not unique (lines 3, 6) with the same empty valid_from",
+    ],
+    "bad_valid_from": [
+        "line 4 (seller_name 'MKT-0002')",
+        "valid_from '2025-02-30' is not a date (YYYY-MM-DD",
+    ],
     "rate": [
         "line 3 (seller_name '0042017')",
         "commission_rate '1.5' is not a number between 0 and 1",
@@ -78,7 +132,16 @@ BAD_CASES = {
 
 def _bad_directory(tmp, case):
     header, rows = list(HEADER), [list(r) for r in GOOD]
-    if case == "duplicate":
+    if case in ("duplicate_valid_from", "duplicate_empty_valid_from", "bad_valid_from"):
+        header, rows = list(DATED_HEADER), [[*r, ""] for r in GOOD]
+    if case == "duplicate_valid_from":
+        rows.append(["MKT-0001", "Une SARL", "FR", "gold", "Eve", "0.1", "0.2", "2025-03-01"])
+        rows.append(["MKT-0001", "Une SARL", "FR", "gold", "Eve", "0.1", "0.3", "2025-03-01"])
+    elif case == "duplicate_empty_valid_from":
+        rows.append(["0042017", "Numeriek BV", "NL", "bronze", "Carla", "0.1", "0.1", ""])
+    elif case == "bad_valid_from":
+        rows[2][7] = "2025-02-30"
+    elif case == "duplicate":
         rows.append(["MKT-0001", "Copy SA", "FR", "gold", "Eve", "0.1", "0.1"])
     elif case == "rate":
         rows[1][5] = "1.5"

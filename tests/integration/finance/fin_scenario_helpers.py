@@ -42,7 +42,8 @@ MEASURES = (
     "sale_units_any_seller",
     "revenue_any_seller",
 )
-CENT = Decimal("0.01")
+# ISO 4217 minor units of the simulator's currencies, independent of the seed currency_minor_units
+MINOR_UNITS = {"EUR": 2, "USD": 2, "GBP": 2, "BRL": 2, "JPY": 0}
 
 
 def point_at(monkeypatch, sim, root: Path) -> Settings:
@@ -118,11 +119,13 @@ def fee_rates(directory: Path) -> dict[str, Decimal]:
 
 def truth_statement(truth, month: date, today: date, rates: dict[str, Decimal]) -> dict:
     """The month's statement per (advertiser, seller) as the simulator served it at ``today``,
-    computed in Python from ``/stats/sellers`` Day rows (exact cents)."""
+    computed in Python from ``/stats/sellers`` Day rows: money summed exactly, the ad billing
+    (one directory rate per seller) rounded once, half away from zero, to the minor unit."""
     first, last = month_bounds(month)
     out: dict[tuple[int, int], dict] = defaultdict(lambda: dict.fromkeys(MEASURES, 0))
     names: dict[tuple[int, int], str] = {}
-    for advertiser in (a["id"] for a in truth.advertisers()):
+    currencies = {a["id"]: a["currencyName"] for a in truth.advertisers()}
+    for advertiser in currencies:
         for policy, suffix in (("SameSeller", "same_seller"), ("AnySeller", "any_seller")):
             table = truth.stats(
                 "sellers", policy, advertiser, first, last, time_zone="UTC", today=today
@@ -139,7 +142,8 @@ def truth_statement(truth, month: date, today: date, rates: dict[str, Decimal]) 
     for key, seller in out.items():
         rate = rates.get(names[key], Decimal(0))
         billing = Decimal(seller["media_cost"]) * (1 + rate)
-        seller["ad_billing_amount"] = billing.quantize(CENT, rounding=ROUND_HALF_UP)
+        unit = Decimal(1).scaleb(-MINOR_UNITS[currencies[key[0]]])
+        seller["ad_billing_amount"] = billing.quantize(unit, rounding=ROUND_HALF_UP)
     return dict(out)
 
 

@@ -221,7 +221,9 @@ def test_first_close_reconciles_and_freezes_october(scenario):
     assert scenario.load_ok
     assert scenario.first.rc == 0, scenario.first.output
     assert "2026-10 closed: close_id 1" in scenario.first.output
-    assert "EUR" in scenario.first.output and "USD" in scenario.first.output
+    currencies = {r["currency"] for r in scenario.snapshot_before}
+    assert currencies == {"EUR", "JPY"}  # the simulator's default: cents and whole yen
+    assert all(c in scenario.first.output for c in currencies)
     recon = scenario.reconciliation
     assert len(recon) == len(scenario.advertisers) * 3 * 2  # advertisers × endpoints × policies
     assert all(r["is_reconciled"] for r in recon)
@@ -299,7 +301,13 @@ def test_export_of_the_latest_close(scenario):
     for currency, total in totals.items():
         expected = sum(r["media_cost"] for r in scenario.snapshot_2 if r["currency"] == currency)
         assert Decimal(total["media_cost"]) == expected
-    assert set(totals) == {"EUR", "USD"}
+    assert set(totals) == {"EUR", "JPY"}
+    # billed amounts with the currency's minor unit: whole yen, euro cents
+    for row in [*sellers, *totals.values()]:
+        digits = 0 if row["currency"] == "JPY" else 2
+        assert row["currency_minor_unit"] == str(digits)
+        decimals = row["ad_billing_amount"].partition(".")[2]
+        assert len(decimals) == digits, row["ad_billing_amount"]
 
 
 def test_dbt_full_refresh_never_touches_the_close_tables(scenario):

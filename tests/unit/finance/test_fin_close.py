@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import csv
 import re
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
+import duckdb
 import pytest
 from fin_unit_helpers import (
     AFTER_OCTOBER,
@@ -27,7 +29,8 @@ from mpo_pipeline.finance.close import (
     close_totals,
     latest_close,
 )
-from mpo_pipeline.finance.schema import STATEMENT_COLUMNS, ensure_finance_tables
+from mpo_pipeline.finance.export import export_statement
+from mpo_pipeline.finance.schema import CLOSES_DDL, STATEMENT_COLUMNS, ensure_finance_tables
 
 REPO = Path(__file__).resolve().parents[3]
 ADVERTISERS = (41111, 42222)
@@ -211,3 +214,109 @@ def test_no_code_path_updates_or_deletes_the_close_tables():
     sources += [*REPO.joinpath("dbt_project", "macros").rglob("*.sql")]
     offenders = [str(p) for p in sources if writes.search(p.read_text(encoding="utf-8"))]
     assert offenders == []
+
+
+# The statements table as the first version created it: money DECIMAL(18, 4), no minor unit, no
+# rate-changed flag.
+LEGACY_COLUMNS = [
+    (name, "decimal(18, 4)" if typ.startswith("decimal(38") else typ)
+    for name, typ in STATEMENT_COLUMNS
+    if name not in ("currency_minor_unit", "ad_fee_rate_changed_in_month")
+]
+SEPTEMBER = date(2026, 9, 1)
+
+
+def _legacy_close(con) -> list[dict]:
+    """Close tables of the first version, holding one close of September; its frozen rows."""
+    con.execute("create schema finance")
+    con.execute(CLOSES_DDL)
+    columns = ", ".join(f"{name} {typ}" for name, typ in LEGACY_COLUMNS)
+    con.execute(
+        "create table finance.month_close_statements (close_id bigint not null, "
+        f"closed_at timestamp with time zone not null, {columns}, "
+        "primary key (close_id, advertiser_id, seller_id))"
+    )
+    con.execute(
+        "insert into finance.month_closes values (1, ?, 1, ?, 'old', null, false, 'r0', 1)",
+        [SEPTEMBER, NOW],
+    )
+    names = [name for name, _ in LEGACY_COLUMNS]
+    values = {n: 0 for n in names} | {
+        "month": SEPTEMBER,
+        "advertiser_id": 41111,
+        "seller_id": 5001,
+        "seller_name": "MKT-05001",
+        "currency": "JPY",  # closed when every amount was rounded to the cent
+        "is_in_seller_directory": True,
+        "media_cost": Decimal("1000.1234"),
+        "ad_fee_rate": Decimal("0.05"),
+        "ad_billing_amount": Decimal("1050.13"),
+        "cr_same_seller": None,
+    }
+    con.execute(
+        f"insert into finance.month_close_statements (close_id, closed_at, {', '.join(names)}) "
+        f"values (1, ?, {', '.join('?' for _ in names)})",
+        [NOW, *(values[n] for n in names)],
+    )
+    return _frozen(con, 1)
+
+
+def _types(con) -> dict[str, str]:
+    return {
+        r["column_name"]: r["data_type"]
+        for r in rows(
+            con,
+            "select column_name, data_type from information_schema.columns "
+            "where table_schema = 'finance' and table_name = 'month_close_statements'",
+        )
+    }
+
+
+def test_older_close_table_gains_the_new_columns_without_touching_a_row(world):
+    con, _, ctx = world
+    before = _legacy_close(con)
+    add_statement_row(
+        con,
+        OCTOBER,
+        41111,
+        5003,
+        media_cost=Decimal("0.000012345"),
+        ad_billing_amount=Decimal("0.00"),
+        ad_fee_rate=None,
+        ad_fee_rate_changed_in_month=True,
+    )
+    record = _close(con, ctx)
+    types = _types(con)
+    assert types["currency_minor_unit"] == "INTEGER"
+    assert types["ad_fee_rate_changed_in_month"] == "BOOLEAN"
+    assert types["media_cost"] == types["revenue_any_seller"] == "DECIMAL(38,9)"
+    assert types["ad_billing_amount"] == "DECIMAL(38,4)"
+    # the old close: same values, the new columns NULL
+    [old] = _frozen(con, 1)
+    assert {k: v for k, v in old.items() if k in before[0]} == before[0]
+    assert old["currency_minor_unit"] is None and old["ad_fee_rate_changed_in_month"] is None
+    # the new close keeps exact money, the minor unit and the changed flag
+    new = {r["seller_id"]: r for r in _frozen(con, record.close_id)}
+    assert new[5003]["media_cost"] == Decimal("0.000012345")
+    assert new[5003]["currency_minor_unit"] == 2
+    assert (new[5003]["ad_fee_rate"], new[5003]["ad_fee_rate_changed_in_month"]) == (None, True)
+    # an older close still sums; its billed amounts were rounded to the cent
+    [total] = close_totals(con, 1)
+    assert (total["currency"], total["currency_minor_unit"]) == ("JPY", 2)
+    assert total["ad_billing_amount"] == Decimal("1050.13")
+
+
+def test_older_close_is_readable_before_any_migration(tmp_path):
+    con = fake_warehouse(tmp_path / "w.duckdb")
+    _legacy_close(con)
+    con.close()
+    # read-only, as the export and the CLI open it: nothing can be migrated
+    with duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True) as ro:
+        [total] = close_totals(ro, 1)
+    assert total["currency_minor_unit"] == 2 and total["media_cost"] == Decimal("1000.1234")
+    [path] = export_statement(tmp_path / "w.duckdb", SEPTEMBER, tmp_path / "sep.csv")
+    with open(path, newline="", encoding="utf-8-sig") as handle:
+        seller, jpy_total = list(csv.DictReader(handle))
+    assert (seller["ad_billing_amount"], seller["media_cost"]) == ("1050.13", "1000.1234")
+    assert seller["currency_minor_unit"] == "" and seller["ad_fee_rate_changed_in_month"] == ""
+    assert jpy_total["ad_billing_amount"] == "1050.13"

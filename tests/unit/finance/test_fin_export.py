@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -19,10 +20,12 @@ from fin_unit_helpers import (
     fake_warehouse,
     reconcile,
 )
+from rich.console import Console
 
 from mpo_pipeline import cli
-from mpo_pipeline.finance.close import CloseRequest, MonthContext, close_month
+from mpo_pipeline.finance.close import CloseRequest, MonthContext, close_month, close_totals
 from mpo_pipeline.finance.export import ExportError, export_statement, output_paths
+from mpo_pipeline.finance_cli import print_close
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +74,9 @@ def test_parquet_keeps_types(warehouse, tmp_path):
     [path] = export_statement(warehouse, OCTOBER, tmp_path / "oct.parquet")
     table = pq.read_table(path)
     assert table.num_rows == 3
-    assert table.schema.field("media_cost").type == pa.decimal128(18, 4)
+    assert table.schema.field("media_cost").type == pa.decimal128(38, 9)  # exact
+    assert table.schema.field("ad_billing_amount").type == pa.decimal128(38, 4)  # billed
+    assert table.schema.field("currency_minor_unit").type == pa.int32()
     assert table.schema.field("seller_id").type == pa.int64()
     assert set(table.column("close_id").to_pylist()) == {2}
 
@@ -113,3 +118,59 @@ def test_cli_reports_errors_with_exit_code_2(warehouse, tmp_path, monkeypatch, c
     err = capsys.readouterr().err
     assert "not a month of the form YYYY-MM" in err
     assert "2026-09 was never closed" in err
+
+
+def test_money_is_shown_with_the_minor_unit_of_its_currency(tmp_path):
+    """Billed amounts with the currency's minor unit (whole yen, euro cents), exact amounts as
+    they are: in the CSV export and in the totals `mpo-pipeline close` prints."""
+    con = fake_warehouse(tmp_path / "w.duckdb")
+    fake_lake(tmp_path / "lake", OCTOBER, (41111, 43333))
+    reconcile(con, OCTOBER, (41111, 43333))
+    add_statement_row(
+        con,
+        OCTOBER,
+        41111,
+        5001,
+        media_cost=Decimal("0.000012000"),
+        ad_billing_amount=Decimal("0.0000"),
+    )
+    add_statement_row(
+        con,
+        OCTOBER,
+        43333,
+        7001,
+        currency="JPY",
+        media_cost=Decimal("1176.190476190"),
+        ad_billing_amount=Decimal("1235.0000"),
+        revenue_same_seller=Decimal("190758099"),
+    )
+    add_statement_row(
+        con,
+        OCTOBER,
+        43333,
+        7002,
+        currency="JPY",
+        media_cost=Decimal("100.5"),
+        ad_billing_amount=Decimal("1000000.0000"),
+    )
+    ctx = MonthContext(lake_dir=tmp_path / "lake", today=AFTER_OCTOBER, policies=POLICIES)
+    record = close_month(con, CloseRequest(OCTOBER, "ana"), ctx)
+    totals = close_totals(con, record.close_id)
+    con.close()
+
+    [path] = export_statement(tmp_path / "w.duckdb", OCTOBER, tmp_path / "oct.csv")
+    lines = {(r["line_type"], r["seller_id"], r["currency"]): r for r in _read_csv(path)}
+    eur, yen = lines[("seller", "5001", "EUR")], lines[("seller", "7001", "JPY")]
+    assert (eur["ad_billing_amount"], eur["media_cost"]) == ("0.00", "0.000012")
+    assert (yen["ad_billing_amount"], yen["media_cost"]) == ("1235", "1176.19047619")
+    assert yen["revenue_same_seller"] == "190758099" and yen["currency_minor_unit"] == "0"
+    yen_total = lines[("total", "", "JPY")]
+    assert (yen_total["ad_billing_amount"], yen_total["media_cost"]) == ("1001235", "1276.69047619")
+    assert lines[("total", "", "EUR")]["ad_billing_amount"] == "0.00"
+
+    console = Console(file=io.StringIO(), width=250)
+    print_close(console, record, totals)
+    printed = console.file.getvalue()
+    assert "1,001,235 " in printed and "1,001,235.00" not in printed  # whole yen
+    assert "1,276.69047619" in printed  # exact yen cost, as it is
+    assert "0.000012" in printed and " 0.00 " in printed  # euro cost exact, billing in cents
