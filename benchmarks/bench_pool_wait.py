@@ -19,7 +19,6 @@ import threading
 import time
 from pathlib import Path
 
-
 QUIET = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
 
 

@@ -24,7 +24,6 @@ from mpo_pipeline.simulator import GroundTruth, SimulatorConfig
 pytestmark = pytest.mark.timeout(2000)
 
 DEMO_TIMEOUT = 900  # one demo run; ~100 s alone, far more while other test groups run
-CENT = Decimal("0.0001")
 DEMO_TODAY = date(2026, 11, 20)  # a fixed "today": mid-month, October is the month to close
 
 
@@ -35,11 +34,6 @@ class DemoRuns:
     outputs: list[str]
     codes: list[int]
     facts_after: list[dict[str, tuple]]
-
-
-def _money(value: float) -> Decimal:
-    """A money value as the warehouse stores it: DECIMAL(18, 4) from the API's double."""
-    return Decimal(repr(value)).quantize(CENT)
 
 
 def _facts(warehouse: Path) -> dict[str, tuple]:
@@ -82,24 +76,32 @@ def demo(tmp_path_factory) -> DemoRuns:
     return runs
 
 
-def _expected_totals(truth: GroundTruth, start: date, end: date) -> dict[str, list[str]]:
-    """Per advertiser: the report's cells (currency, impressions, clicks, cost, revenues)."""
+def _expected_totals(truth: GroundTruth, start: date, end: date) -> dict[str, list[object]]:
+    """Per advertiser: the report's cells (currency, impressions, clicks, cost, revenues).
+
+    Money as exact sums of what the API served (Decimal), compared numerically with the printed
+    cell: the report shows exact amounts unrounded.
+    """
     out = {}
     for advertiser in truth.advertisers():
         adv = int(advertiser["id"])
         any_rows = truth.stats("campaigns", "AnySeller", adv, start, end, time_zone="UTC")
         same_rows = truth.stats("campaigns", "SameSeller", adv, start, end, time_zone="UTC")
         anyp, same = any_rows.to_pylist(), same_rows.to_pylist()
-        cost = sum((_money(r["cost"]) for r in anyp), Decimal(0))
         out[str(adv)] = [
             advertiser["currencyName"],
             f"{sum(r['impressions'] for r in anyp):,}",
             f"{sum(r['clicks'] for r in anyp):,}",
-            f"{cost:,.2f}",
-            f"{sum((_money(r['revenue']) for r in same), Decimal(0)):,.2f}",
-            f"{sum((_money(r['revenue']) for r in anyp), Decimal(0)):,.2f}",
+            sum((r["cost"] for r in anyp), Decimal(0)),
+            sum((r["revenue"] for r in same), Decimal(0)),
+            sum((r["revenue"] for r in anyp), Decimal(0)),
         ]
     return out
+
+
+def _as_cells(printed: list[str]) -> list[object]:
+    """Text cells as printed, money cells (from the 4th) as Decimal."""
+    return [*printed[:3], *(Decimal(cell.replace(",", "")) for cell in printed[3:6])]
 
 
 def _report_rows(output: str, title: str) -> dict[str, list[str]]:
@@ -131,7 +133,7 @@ def test_report_totals_equal_the_simulator_truth(demo):
     expected = _expected_totals(GroundTruth(SimulatorConfig(today=demo.today)), start, yesterday)
     for output in demo.outputs:
         printed = _report_rows(output, f"Totals per advertiser and currency, {start}..{yesterday}")
-        assert {adv: cells[:6] for adv, cells in printed.items()} == expected
+        assert {adv: _as_cells(cells) for adv, cells in printed.items()} == expected
 
 
 def test_last_complete_month_is_closed_once_and_matches_the_truth(demo):
@@ -157,8 +159,31 @@ def test_last_complete_month_is_closed_once_and_matches_the_truth(demo):
     for advertiser in truth.advertisers():
         adv = int(advertiser["id"])
         rows = truth.stats("sellers", "AnySeller", adv, first, last, time_zone="UTC").to_pylist()
-        expected[adv] = sum((_money(r["cost"]) for r in rows), Decimal(0))
+        expected[adv] = sum((r["cost"] for r in rows), Decimal(0))
     assert statement == expected
+
+
+def test_the_jpy_advertiser_is_billed_in_whole_yen(demo):
+    """The demo's P&L and closed-month tables show JPY billed amounts without decimals."""
+    assert demo.codes[0] == 0, demo.outputs[0][-4000:]
+    output = demo.outputs[0]
+    pnl = output[output.index("Marketplace ad P&L per month") :]
+    jpy = [line for line in pnl.splitlines() if "│ JPY" in line]
+    eur = [line for line in pnl.splitlines() if "│ EUR" in line]
+    assert jpy and eur, pnl[:2000]
+    for line in jpy:
+        cells = [c.strip() for c in line.strip("│").split("│")]
+        billed = cells[4:8]  # ad_billing, ad_margin, commission, contribution_margin
+        assert all(re.fullmatch(r"-?[\d,]+", c) for c in billed), line
+    for line in eur:
+        cells = [c.strip() for c in line.strip("│").split("│")]
+        assert all(re.fullmatch(r"-?[\d,]+\.\d\d", c) for c in cells[4:8]), line
+    with duckdb.connect(str(demo.data / "published" / "warehouse.duckdb"), read_only=True) as con:
+        rows = con.execute(
+            "select currency_minor_unit, bool_and(ad_billing_amount = round(ad_billing_amount, 0))"
+            " from marts.fct_seller_monthly_statement where currency = 'JPY' group by all"
+        ).fetchall()
+    assert rows == [(0, True)]
 
 
 def test_rerun_is_idempotent_and_points_at_the_docs(demo):
