@@ -91,6 +91,8 @@ def test_module_entry_serves_and_stops_cleanly(tmp_path: Path, sig: signal.Signa
                     break
             except httpx.TransportError:
                 pass
+        else:
+            pytest.fail("the simulator never answered /health")
         token = httpx.post(
             url + "/oauth2/token",
             data={
