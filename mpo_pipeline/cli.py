@@ -157,7 +157,7 @@ def _docs(args: argparse.Namespace) -> int:
     try:
         index = generate_docs(settings, on_wait=console.print)
     except RuntimeError as exc:
-        console.print(f"[red bold]error:[/] {exc}")
+        console.print(f"[red bold]error:[/] {exc}", soft_wrap=True)  # one line: paths stay whole
         return 1
     console.print(f"dbt docs: [bold]{index}[/] (open it in a browser)")
     return 0
@@ -234,7 +234,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return COMMANDS[args.command](args)
     except (ConfigError, ValueError) as exc:
-        console.print(f"[red bold]error:[/] {exc}")
+        console.print(f"[red bold]error:[/] {exc}", soft_wrap=True)  # one line: paths stay whole
         return 2
 
 

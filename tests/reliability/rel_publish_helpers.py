@@ -117,7 +117,7 @@ while not os.path.exists(stop):
     seen["inconsistent"] += problems[: max(0, 20 - len(seen["inconsistent"]))]
     if not seen["snapshots"] or seen["snapshots"][-1][:2] != list(snapshot):
         seen["snapshots"].append([*snapshot, now])
-    time.sleep(0.1)  # leave the CPU to the load and the close
+    time.sleep(0.5)  # a BI tool refreshing often; leaves the 2 cores to the runs and other tests
 dump()
 if held is not None:
     held.close()

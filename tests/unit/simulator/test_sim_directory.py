@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import math
 from decimal import Decimal
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from mpo_pipeline.simulator import (
     missing_seller_names,
     write_seller_directory,
 )
+from mpo_pipeline.simulator.directory import MISSING_SHARE
 
 SEED_FILE = Path(__file__).parents[3] / "dbt_project" / "seeds" / "demo_seller_directory.csv"
 
@@ -31,7 +33,8 @@ def _read(path: Path) -> list[dict]:
         return list(csv.DictReader(f))
 
 
-@settings(max_examples=8, deadline=None)
+# derandomize: the same examples on every run, so the suite never passes or fails by chance
+@settings(max_examples=8, deadline=None, derandomize=True)
 @given(seed=st.integers(0, 10**6), advertisers=st.integers(1, 3), sellers=st.integers(10, 400))
 def test_directory_is_the_sellers_minus_the_missing_ones(
     tmp_path_factory, seed, advertisers, sellers
@@ -44,7 +47,10 @@ def test_directory_is_the_sellers_minus_the_missing_ones(
     served = _served_names(cfg)
     assert len(names) == len(set(names))
     assert set(names) | missing == served and not (set(names) & missing)
-    assert 1 <= len(missing) <= max(3, 0.08 * len(served))
+    # each seller is left out with probability MISSING_SHARE (3 %), drawn from a hash: at least
+    # one, and no more than a binomial count allows (mean + 6 standard deviations)
+    n, p = len(served), MISSING_SHARE
+    assert 1 <= len(missing) <= n * p + 6 * math.sqrt(n * p * (1 - p)) + 1
     for r in rows:
         commission, fee = Decimal(r["commission_rate"]), Decimal(r["ad_fee_rate"])
         assert Decimal("0.05") <= commission <= Decimal("0.20")
