@@ -1,4 +1,4 @@
-"""Settings read once from the ``MPO_*`` environment variables (DESIGN.md §5).
+"""Settings read once from the ``MPO_*`` environment variables (README, Configuration).
 
 ``Settings.from_env()`` validates every variable at once and raises one ``ConfigError`` that lists
 every problem, so a user fixes their ``.env`` in one go. Secrets are wrapped in ``Secret`` so that

@@ -1,4 +1,4 @@
-"""Parquet lake paths and atomic writes (DESIGN.md §6, docs/lake.md).
+"""Parquet lake paths and atomic writes (docs/lake.md).
 
 Every file is written to a hidden temporary name in its final directory and renamed into place, so
 a reader (DuckDB globbing ``*.parquet``) never sees half a file and a crashed run leaves nothing

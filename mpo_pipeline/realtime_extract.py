@@ -1,6 +1,6 @@
 """Landing real-time exports in the lake (plain Python; no DuckDB, no Dagster).
 
-One export becomes ``lake/realtime/export_date=YYYY-MM-DD/{export_id}.parquet`` (DESIGN.md §6):
+One export becomes ``lake/realtime/export_date=YYYY-MM-DD/{export_id}.parquet`` (docs/lake.md):
 the typed rows of :class:`~mpo_pipeline.client.RealtimeExport` plus lineage columns. Files are never
 overwritten: export ids are unique, and when the API hands back a cached export id that is already
 in the lake, nothing is written. ``export_date`` is the UTC day the file was downloaded.

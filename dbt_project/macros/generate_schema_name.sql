@@ -1,5 +1,5 @@
 {#-
-    The warehouse contract (DESIGN.md §7) names real schemas: staging, intermediate, marts, finance,
+    The warehouse contract (docs/architecture.md) names real schemas: staging, intermediate, marts, finance,
     ops. A `+schema:` config is therefore used as the schema name itself (dbt's default would
     prefix it with the target schema, giving `main_marts`). Nodes without one go to the target schema.
 -#}

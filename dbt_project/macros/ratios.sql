@@ -1,5 +1,5 @@
 {#-
-    Ratios are recomputed from additive bases at every grain (DESIGN.md §7), never averaged or
+    Ratios are recomputed from additive bases at every grain, never averaged or
     summed: cr = sale_units / clicks, cpo = cost / sale_units, cos = cost / revenue,
     roas = revenue / cost; NULL when the denominator is 0. DOUBLE, unrounded (round for display).
 -#}

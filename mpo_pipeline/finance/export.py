@@ -37,7 +37,7 @@ from mpo_pipeline.finance.schema import (
 FORMATS = ("auto", "csv", "parquet", "both")
 HEADER_COLUMNS = ("close_id", "closed_at", "closed_by")
 RATE_COLUMNS = ("ad_fee_rate",)
-RATIOS = {  # ratio: (numerator, denominator), per DESIGN.md §7
+RATIOS = {  # ratio: (numerator, denominator), recomputed from the bases
     "cr_{p}": ("sale_units_{p}", "clicks"),
     "cpo_{p}": ("media_cost", "sale_units_{p}"),
     "cos_{p}": ("media_cost", "revenue_{p}"),

@@ -1,4 +1,4 @@
-"""The append-only close tables of schema ``finance`` (DESIGN.md §7), created by Python only.
+"""The append-only close tables of schema ``finance``, created by Python only.
 
 ``finance.month_closes`` has one row per close (who, when, why, which run);
 ``finance.month_close_statements`` holds the statement rows each close froze. Both are only ever

@@ -1,4 +1,4 @@
-"""A local, deterministic, faulty-on-demand simulator of the Criteo MPO API (DESIGN.md §9).
+"""A local, deterministic, faulty-on-demand simulator of the Criteo MPO API (see its README).
 
 ```python
 from mpo_pipeline.simulator import SimulatorConfig, GroundTruth, running_simulator

@@ -1,6 +1,6 @@
 {#-
     The ratio in `column_name` equals numerator / denominator recomputed from the additive bases of
-    the same row (DESIGN.md §7), within a relative tolerance, and is NULL exactly when the
+    the same row, within a relative tolerance, and is NULL exactly when the
     denominator is 0.
 -#}
 {% test ratio_matches_recomputation(model, column_name, numerator, denominator, tolerance=1e-9) %}
