@@ -1,7 +1,8 @@
 """Independent truth for the reliability tests: what the warehouse and the lake must hold.
 
 Expected rows are computed here in plain Python from the simulator's ground truth
-(``GroundTruth.stats``), following the warehouse contract (docs/architecture.md), never from anything the pipeline produced.
+(``GroundTruth.stats``), following the warehouse contract (docs/architecture.md), never from
+anything the pipeline produced.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """A small, fully known MPO lake written exactly per docs/lake.md, and its expected marts.
 
 The expected values are computed here in plain Python (``Decimal``) from the generated input, never
-by running SQL, so the dbt marts are checked against an independent implementation of the warehouse contract.
+by running SQL, so the dbt marts are checked against an independent implementation of the
+warehouse contract.
 
 The data set covers: three advertisers with different currencies (EUR, USD, JPY: no minor unit) and
 time zones, a range crossing two month ends (Jan→Feb, Feb→Mar), both attribution policies, a seller
