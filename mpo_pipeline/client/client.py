@@ -6,7 +6,7 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from datetime import date
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 import pyarrow as pa
@@ -14,19 +14,13 @@ import pyarrow as pa
 from mpo_pipeline.config import Secret
 
 from .arguments import check_advertiser, check_client_args, check_stats_args
-from .auth import TokenProvider
-from .errors import MpoResponseError, redact
 from .metadata import parse_metadata
-from .metrics import ClientMetrics
-from .ratelimit import shared_limiter
+from .session import ApiSession
 from .stats_fetch import StatsFetcher, StatsWindow
 from .stats_schema import StatsRequest
-from .transport import Transport
 from .windows import plan_windows
 
-API_ROOT = "marketing-solutions/marketplace-performance-outcomes"
 LOGGER_NAME = "mpo_pipeline.client"
-T = TypeVar("T")
 
 
 class MpoClient:
@@ -69,29 +63,24 @@ class MpoClient:
         self.base_url = base_url
         self.api_version = api_version
         self.client_id = client_id
-        self._secret = secret
         self._window_days = request_window_days
         self._log = logger or logging.getLogger(LOGGER_NAME)
-        self.metrics = ClientMetrics()
-        self._http = httpx.Client(
-            transport=transport,
-            timeout=httpx.Timeout(timeout),
-            headers={"User-Agent": "mpo-pipeline"},
-            follow_redirects=False,
-        )
-        self._tokens = TokenProvider(self._fetch_token, monotonic)
-        self._transport = Transport(
-            self._http,
-            api_version=api_version,
+        self._session = ApiSession(
+            base_url,
+            api_version,
+            client_id,
+            secret,
+            max_calls_per_minute=max_calls_per_minute,
+            timeout=timeout,
             max_attempts=max_attempts,
-            limiter=shared_limiter(base_url, client_id, max_calls_per_minute, monotonic),
-            metrics=self.metrics,
+            transport=transport,
             sleep=sleep,
+            monotonic=monotonic,
             wall_clock=wall_clock,
             logger=self._log,
-            secrets=self._known_secrets,
         )
-        self._stats = StatsFetcher(self._get, self._scrubbed, self.metrics, self._log)
+        self.metrics = self._session.metrics
+        self._stats = StatsFetcher(self._get, self._session.scrubbed, self.metrics, self._log)
 
     def __repr__(self) -> str:
         return (
@@ -107,48 +96,10 @@ class MpoClient:
 
     def close(self) -> None:
         """Close the connection pool."""
-        self._http.close()
-
-    # -- plumbing ------------------------------------------------------------------------------
-
-    def _known_secrets(self) -> tuple[str, ...]:
-        return (self._secret.reveal(), *self._tokens.issued_tokens())
-
-    def _fetch_token(self) -> bytes:
-        response = self._transport.send(
-            "POST",
-            f"{self.base_url}/oauth2/token",
-            data={
-                "client_id": self.client_id,
-                "client_secret": self._secret.reveal(),
-                "grant_type": "client_credentials",
-            },
-            token_request=True,
-        )
-        return response.content
-
-    def _scrubbed(self, parse: Callable[..., T], *args: Any) -> T:
-        """Run a body parser; its errors quote the body, so scrub any secret a server echoed.
-
-        The clean error is raised outside the ``except`` block so it carries no link
-        (``__context__``) to the original message.
-        """
-        try:
-            return parse(*args)
-        except MpoResponseError as exc:
-            text = redact(str(exc), self._known_secrets())
-            if text == str(exc):
-                raise
-            clean = type(exc)(text)
-        raise clean
-
-    def _url(self, path: str) -> str:
-        return f"{self.base_url}/{self.api_version}/{API_ROOT}/{path}"
+        self._session.close()
 
     def _get(self, path: str, params: dict[str, Any] | None, context: str) -> httpx.Response:
-        return self._transport.send(
-            "GET", self._url(path), params=params, auth=self._tokens, context=context
-        )
+        return self._session.send("GET", path, params=params, context=context)
 
     # -- stats ---------------------------------------------------------------------------------
 
@@ -210,7 +161,7 @@ class MpoClient:
         self, path: str, entity: str, params: dict[str, Any] | None, context: str
     ) -> pa.Table:
         response = self._get(path, params, context)
-        return self._scrubbed(parse_metadata, response.content, entity, context)
+        return self._session.scrubbed(parse_metadata, response.content, entity, context)
 
     def advertisers(self) -> pa.Table:
         """``GET /advertisers``: id, advertiserName, currencyName, timeZoneId."""

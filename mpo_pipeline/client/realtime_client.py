@@ -1,8 +1,8 @@
 """``RealtimeClient``: create → poll → download of the Real-Time Asynchronous API (reference §4).
 
-It rides on the machinery of :class:`~mpo_pipeline.client.MpoClient` (``realtime_session``: token
-cache, retrying transport, shared call budget); only the version segment differs: the real-time
-endpoints live under ``preview``.
+It stands on the same :class:`~.session.ApiSession` as :class:`~mpo_pipeline.client.MpoClient`
+(token cache, retrying transport, shared call budget); only the version segment differs: the
+real-time endpoints live under ``preview``.
 
     with RealtimeClient(base_url, client_id, secret) as rt:
         export = rt.run_export(RealtimeReportRequest(advertiser_ids=(41111,), lookback_minutes=120))
@@ -26,16 +26,18 @@ from mpo_pipeline.config import Secret
 
 from .arguments import check_client_args
 from .errors import MpoNotFoundError, MpoValidationError
-from .realtime_http import JsonBody, QuotaSignal, quota_error
+from .realtime_errors import quota_error
 from .realtime_polling import ExportPoller, PollPolicy, check_job
 from .realtime_request import RealtimeReportRequest
 from .realtime_result import RealtimeExport, build_export
-from .realtime_session import RealtimeSession
 from .realtime_status import ExportJob, check_export_id, parse_job
+from .session import ApiSession
 
 REALTIME_VERSION = "preview"
 LOGGER_NAME = "mpo_pipeline.client.realtime"
 CREATE_PATH = "stats/realtime-reports/export"
+# A 429 on creation is the hourly creation quota: returned by the transport, never retried there.
+QUOTA_STATUSES = frozenset({429})
 
 
 class RealtimeClient:
@@ -90,7 +92,7 @@ class RealtimeClient:
         self._sleep = sleep
         self._wall_clock = wall_clock
         self._log = logger or logging.getLogger(LOGGER_NAME)
-        self._session = RealtimeSession(
+        self._session = ApiSession(
             base_url,
             api_version,
             client_id,
@@ -126,17 +128,17 @@ class RealtimeClient:
         """Close the connection pool."""
         self._session.close()
 
-    def _post_create(self, body: JsonBody, context: str) -> httpx.Response:
+    def _post_create(self, body: object, context: str) -> httpx.Response:
         """POST the create body; a quota 429 is waited out once when short, else raised."""
         for attempt in (1, 2):
-            try:
-                return self._session.send("POST", CREATE_PATH, body=body, context=context)
-            except QuotaSignal as signal:
-                throttled = signal.response
+            response = self._session.send(
+                "POST", CREATE_PATH, json=body, passthrough=QUOTA_STATUSES, context=context
+            )
+            if response.status_code not in QUOTA_STATUSES:
+                return response
             self.metrics.increment("rate_limited")
-            # Built and raised outside the except block: the signal's response holds the request.
             exchange = self._session.exchange("POST", CREATE_PATH, context)
-            error = quota_error(throttled, exchange, self._wall_clock())
+            error = quota_error(response, exchange, self._wall_clock())
             wait = error.retry_after
             if attempt == 1 and wait is not None and wait <= self._quota_wait_max:
                 self._log.warning("real-time export quota used up; waiting %.0fs once", wait)
@@ -151,7 +153,7 @@ class RealtimeClient:
     def create_export(self, request: RealtimeReportRequest) -> ExportJob:
         """``POST .../stats/realtime-reports/export``: the new (or cached) export job."""
         context = f"real-time export for advertisers {list(request.advertiser_ids)}"
-        response = self._post_create(JsonBody.of(request.body(), quota_limited=True), context)
+        response = self._post_create(request.body(), context)
         job = self._session.scrubbed(
             parse_job, response.content, f"POST /{self.api_version}/{CREATE_PATH}"
         )

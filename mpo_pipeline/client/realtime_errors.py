@@ -7,7 +7,11 @@ secret or token.
 
 from __future__ import annotations
 
+import httpx
+
+from .backoff import reset_seconds, retry_after_seconds
 from .errors import MpoError, MpoRateLimitError
+from .http_errors import Exchange
 
 
 class RealtimeError(MpoError):
@@ -40,3 +44,22 @@ class RealtimeQuotaError(RealtimeError, MpoRateLimitError):
     """
 
     retry_after: float | None = None
+
+
+def quota_error(response: httpx.Response, exchange: Exchange, now: float) -> RealtimeQuotaError:
+    """The typed error of a quota 429, with the server's wait hint (``Retry-After``, else
+    ``x-ratelimit-reset``; not capped: an hourly quota may free up only in tens of minutes)."""
+    headers = response.headers
+    wait = retry_after_seconds(headers["retry-after"], now) if "retry-after" in headers else None
+    if wait is None and "x-ratelimit-reset" in headers:
+        wait = reset_seconds(headers["x-ratelimit-reset"], now)
+    when = f"the server says retry in {wait:.0f}s" if wait is not None else "no retry hint"
+    error = exchange.error(
+        RealtimeQuotaError,
+        response,
+        f"the hourly quota of real-time export creations is used up ({when}); skip this run "
+        "or wait, and do not create exports in a loop",
+    )
+    assert isinstance(error, RealtimeQuotaError)
+    error.retry_after = wait
+    return error

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Protocol
 
 import httpx
+import msgspec
 
 from .backoff import backoff_seconds, exhausted_budget_wait, server_wait
 from .errors import MpoAuthError, redact
@@ -66,17 +67,24 @@ class Transport:
         *,
         params: Mapping[str, Any] | None = None,
         data: Mapping[str, str] | None = None,
+        json: object | None = None,
         accept: str = "application/json",
         auth: TokenSource | None = None,
         token_request: bool = False,
+        passthrough: frozenset[int] = frozenset(),
         context: str = "",
     ) -> httpx.Response:
         """Send until a 2xx arrives (returned) or a final failure (raised as an ``MpoError``).
 
-        ``auth`` adds the bearer token and enables refresh-once-on-401. ``token_request`` marks
-        the call to the token endpoint: it bypasses the call budget and any final non-2xx is an
-        :class:`MpoAuthError`.
+        ``data`` is sent as a form, ``json`` as a JSON body. ``auth`` adds the bearer token and
+        enables refresh-once-on-401. ``token_request`` marks the call to the token endpoint: it
+        bypasses the call budget and any final non-2xx is an :class:`MpoAuthError`. A status in
+        ``passthrough`` is returned at once, for the caller to judge (the real-time export
+        creation's 429 is an hourly quota: retrying it within seconds only burns attempts).
         """
+        body: dict[str, Any] = {"data": data}
+        if json is not None:
+            body = {"content": msgspec.json.encode(json)}
         request_url = httpx.URL(url, params=params) if params else httpx.URL(url)
         path = request_url.raw_path.decode("ascii", errors="replace")
         exchange = Exchange(method, path, context, self._secrets)
@@ -94,12 +102,14 @@ class Transport:
                     self._metrics.increment("throttle_seconds", waited)
                     self._log.debug("rate budget: waited %.2fs before %s %s", waited, method, path)
             headers = {"Accept": accept}
+            if json is not None:
+                headers["Content-Type"] = "application/json"
             if token is not None:
                 headers["Authorization"] = f"Bearer {token}"
             self._metrics.increment("token_requests" if token_request else "calls")
             failure: str | None = None
             try:
-                response = self._http.request(method, request_url, data=data, headers=headers)
+                response = self._http.request(method, request_url, headers=headers, **body)
             except (httpx.TransportError, httpx.DecodingError) as exc:
                 # Covers timeouts, connect/read errors and a connection dropped mid-body
                 # (RemoteProtocolError): the body is read inside request(), so it lands here.
@@ -117,7 +127,7 @@ class Transport:
 
             self._observe(response, path, token_request)
             status = response.status_code
-            if 200 <= status < 300:
+            if 200 <= status < 300 or status in passthrough:
                 return response
             if status == 401 and auth is not None and token is not None:
                 if not refreshed:

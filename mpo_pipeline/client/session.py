@@ -1,15 +1,20 @@
-"""The plumbing under :class:`~.realtime_client.RealtimeClient`, shared with ``MpoClient``'s design.
+"""The core both clients stand on: one connection pool, OAuth2, the call budget, retries, scrubbing.
 
-One :class:`RealtimeHttpClient` (JSON bodies, quota signal), the OAuth2 token cache, the retrying
-:class:`~.transport.Transport` and the per-application call budget (shared by every client of the
-same base URL and client id in this process). Every text built from a server answer is scrubbed
-of the client secret and the issued tokens.
+:class:`~.client.MpoClient` (Standard Reporting and metadata, a dated version) and
+:class:`~.realtime_client.RealtimeClient` (``preview``) differ only in the version segment of their
+URLs and in what they do with the answers; everything below that is an :class:`ApiSession`:
+
+- one ``httpx.Client`` (no redirects followed: a redirect would carry the bearer token elsewhere);
+- the OAuth2 client-credentials token cache (:class:`~.auth.TokenProvider`), refreshed once on 401;
+- the retrying :class:`~.transport.Transport`, paced by the per-application call budget shared by
+  every session of the same base URL and client id in this process;
+- redaction: every text built from a server answer is scrubbed of the secret and issued tokens.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 import httpx
@@ -17,19 +22,18 @@ import httpx
 from mpo_pipeline.config import Secret
 
 from .auth import TokenProvider
-from .client import API_ROOT
 from .errors import MpoResponseError, redact
 from .http_errors import Exchange
 from .metrics import ClientMetrics
 from .ratelimit import shared_limiter
-from .realtime_http import JsonBody, RealtimeHttpClient
 from .transport import Transport
 
+API_ROOT = "marketing-solutions/marketplace-performance-outcomes"
 T = TypeVar("T")
 
 
-class RealtimeSession:
-    """Authenticated, retried, rate-budgeted calls to ``{base_url}/{api_version}/...``."""
+class ApiSession:
+    """Authenticated, retried, budgeted calls to ``{base_url}/{api_version}/{API_ROOT}/...``."""
 
     def __init__(
         self,
@@ -52,7 +56,7 @@ class RealtimeSession:
         self.client_id = client_id
         self._secret = secret
         self.metrics = ClientMetrics()
-        self.http = RealtimeHttpClient(
+        self._http = httpx.Client(
             transport=transport,
             timeout=httpx.Timeout(timeout),
             headers={"User-Agent": "mpo-pipeline"},
@@ -60,7 +64,7 @@ class RealtimeSession:
         )
         self._tokens = TokenProvider(self._fetch_token, monotonic)
         self._transport = Transport(
-            self.http,
+            self._http,
             api_version=api_version,
             max_attempts=max_attempts,
             limiter=shared_limiter(base_url, client_id, max_calls_per_minute, monotonic),
@@ -102,23 +106,31 @@ class RealtimeSession:
         method: str,
         path: str,
         *,
-        body: JsonBody | None = None,
+        params: Mapping[str, Any] | None = None,
+        json: object | None = None,
         accept: str = "application/json",
+        passthrough: frozenset[int] = frozenset(),
         context: str = "",
     ) -> httpx.Response:
-        """One call through the shared transport (retries, 401 refresh, typed errors)."""
-        # A JsonBody travels in `data`: RealtimeHttpClient sends it as JSON (see realtime_http).
+        """One call through the transport (retries, 401 refresh, typed errors); statuses in
+        ``passthrough`` are returned to the caller at once, neither retried nor raised."""
         return self._transport.send(
             method,
             self.url(path),
-            data=body,  # type: ignore[arg-type]
+            params=params,
+            json=json,
             accept=accept,
             auth=self._tokens,
+            passthrough=passthrough,
             context=context,
         )
 
     def scrubbed(self, parse: Callable[..., T], *args: Any) -> T:
-        """Run a body parser; scrub any secret a server echoed from its error (no chaining)."""
+        """Run a body parser; its errors quote the body, so scrub any secret a server echoed.
+
+        The clean error is raised outside the ``except`` block so it carries no link
+        (``__context__``) to the original message.
+        """
         try:
             return parse(*args)
         except MpoResponseError as exc:
@@ -130,4 +142,4 @@ class RealtimeSession:
 
     def close(self) -> None:
         """Close the connection pool."""
-        self.http.close()
+        self._http.close()
