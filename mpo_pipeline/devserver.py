@@ -3,13 +3,16 @@
 ``run_dev`` starts the simulator on a free loopback port, points the pipeline at it with the
 simulator's demo credentials, prepares a persistent Dagster home under
 ``$MPO_DATA_DIR/dagster_home`` (SQLite storage, telemetry off, pools ``duckdb`` = 1 and
-``mpo_api`` = 2) and runs ``dagster dev`` in the foreground until Ctrl-C or SIGTERM; the simulator
-is stopped on the way out. A user who set their own ``MPO_API_BASE_URL`` (anything but the real
-API's default) keeps it, with their own credentials, and no simulator is started.
+``mpo_api`` = 2) and runs ``dagster dev`` in the foreground until Ctrl-C or SIGTERM (to this
+process or to its group); then ``dagster dev`` and every process it started are stopped within
+``SHUTDOWN_GRACE`` seconds (SIGINT, then SIGKILL), and the simulator too. A user who set their
+own ``MPO_API_BASE_URL`` (anything but the real API's default) keeps it, with their own
+credentials, and no simulator is started.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -28,6 +31,7 @@ POOL_LIMITS: dict[str, int] = {"duckdb": 1, "mpo_api": 2}
 LOCATION_NAME = "mpo_pipeline"  # the same code location name as in workspace.yaml (compose)
 SIMULATOR_READY_TIMEOUT = 30.0
 SHUTDOWN_GRACE = 30.0
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 INSTANCE_YAML = """\
 # Written by `mpo-pipeline dev` for local use (SQLite storage under this directory).
 # Production: see dagster.yaml at the repository root. Per-pool limits (duckdb = 1,
@@ -141,7 +145,7 @@ def prepare_home(home: Path) -> Path:
 def start_simulator(port: int, env: Mapping[str, str]) -> tuple[subprocess.Popen, str]:
     """Start ``python -m mpo_pipeline.simulator`` on loopback; returns the process and its URL."""
     command = [sys.executable, "-m", "mpo_pipeline.simulator", "--host", "127.0.0.1"]
-    proc = subprocess.Popen([*command, "--port", str(port)], env=dict(env))
+    proc = subprocess.Popen([*command, "--port", str(port)], env=dict(env), start_new_session=True)
     return proc, f"http://127.0.0.1:{port}"
 
 
@@ -172,23 +176,47 @@ def stop(proc: subprocess.Popen, sig: int, grace: float) -> int:
     return proc.returncode
 
 
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # a member we may not signal still counts as alive
+        return True
+    return True
+
+
+def stop_group(proc: subprocess.Popen, grace: float) -> int:
+    """Stop ``proc`` and every process of its group (it leads one: ``start_new_session``).
+
+    SIGINT goes to the whole group, as Ctrl-C in a terminal would: that is the shutdown
+    ``dagster dev`` and its code servers handle (they ignore SIGTERM for minutes). What is still
+    alive after ``grace`` seconds, leader or not, gets SIGKILL.
+    """
+    pgid = proc.pid
+    deadline = time.monotonic() + grace
+    if _group_alive(pgid):
+        os.killpg(pgid, signal.SIGINT)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout=grace)
+    # The leader may be gone while its children still shut down: give them the rest of the grace.
+    while _group_alive(pgid) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    if _group_alive(pgid):
+        os.killpg(pgid, signal.SIGKILL)
+    return proc.wait(timeout=10)
+
+
 def _raise_terminated(signum: int, frame: object) -> None:
     raise _Terminated()
 
 
 def _foreground(proc: subprocess.Popen) -> int:
-    """Wait for ``dagster dev``; on Ctrl-C or SIGTERM let it shut its services down cleanly."""
+    """Wait for ``dagster dev``; when this process is stopped, stop its whole process group."""
     try:
         return proc.wait()
-    except KeyboardInterrupt:
-        # Ctrl-C in a terminal reached dagster dev too (same process group): give it a moment
-        # to start its own shutdown before asking it explicitly.
-        try:
-            proc.wait(timeout=3)
-        except subprocess.TimeoutExpired:
-            stop(proc, signal.SIGINT, SHUTDOWN_GRACE)
     except _Terminated:
-        stop(proc, signal.SIGINT, SHUTDOWN_GRACE)
+        stop_group(proc, SHUTDOWN_GRACE)
     return 0
 
 
@@ -201,7 +229,9 @@ def run_dev(port: int = 3000, simulator_port: int | None = None) -> int:
     settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
     prepare_home(home)
 
-    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    # Ctrl-C (SIGINT) and SIGTERM, to this process alone or to its whole group, take one path:
+    # the children run in process groups of their own, so they hear only what we send them.
+    previous = {sig: signal.signal(sig, _raise_terminated) for sig in STOP_SIGNALS}
     simulator: subprocess.Popen | None = None
     try:
         connection = None
@@ -224,12 +254,16 @@ def run_dev(port: int = 3000, simulator_port: int | None = None) -> int:
         command = [sys.executable, "-m", "dagster", "dev", "-w", str(home / "workspace.yaml")]
         # cwd = the Dagster home: dagster would otherwise load ./.env over this environment.
         proc = subprocess.Popen(
-            [*command, "-h", "127.0.0.1", "-p", str(port)], env=dev_env, cwd=home
+            [*command, "-h", "127.0.0.1", "-p", str(port)],
+            env=dev_env,
+            cwd=home,
+            start_new_session=True,
         )
         return _foreground(proc)
-    except (_Terminated, KeyboardInterrupt):  # stopped while starting up
+    except _Terminated:  # stopped while starting up
         return 0
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
         if simulator is not None:
             stop(simulator, signal.SIGTERM, 10.0)

@@ -77,6 +77,13 @@ def test_workspace_uses_the_deployments_location_name() -> None:
     assert deployed["grpc_server"]["location_name"] == LOCATION_NAME
 
 
+def _running(proc: psutil.Process) -> bool:
+    try:
+        return proc.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
 def _code_process(root: psutil.Process) -> psutil.Process | None:
     """The process that imports the project (the gRPC server started by dagster dev)."""
     for proc in root.children(recursive=True):
@@ -88,8 +95,19 @@ def _code_process(root: psutil.Process) -> psutil.Process | None:
     return None
 
 
+# What a service manager or `docker stop` does (SIGTERM to the whole process group), and Ctrl-C
+# reaching only the command (SIGINT to the leader, e.g. from a supervisor that signals its child).
+STOPS = {
+    "sigterm-to-the-group": (signal.SIGTERM, True),
+    "sigint-to-the-leader": (signal.SIGINT, False),
+}
+
+
 @pytest.mark.timeout(240)
-def test_run_dev_serves_the_ui_against_the_simulator_and_stops_everything(tmp_path: Path) -> None:
+@pytest.mark.parametrize("how", list(STOPS))
+def test_run_dev_serves_the_ui_against_the_simulator_and_stops_everything(
+    tmp_path: Path, how: str
+) -> None:
     # A .env copied from .env.example (real API URL, empty credentials) must not win.
     shutil.copy(REPO / ".env.example", tmp_path / ".env")
     start = datetime.now(UTC).date() - timedelta(days=10)
@@ -125,9 +143,15 @@ def test_run_dev_serves_the_ui_against_the_simulator_and_stops_everything(tmp_pa
         assert yaml.safe_load((home / "dagster.yaml").read_text())["telemetry"]["enabled"] is False
 
         descendants = root.children(recursive=True)
-        os.kill(dev.proc.pid, signal.SIGTERM)  # only the leader: it must stop its children
-        assert dev.proc.wait(timeout=60) == 0, dev.tail()
-        _, alive = psutil.wait_procs(descendants, timeout=30)
+        assert any("api grpc" in " ".join(p.cmdline()) for p in descendants)
+        sig, to_group = STOPS[how]
+        if to_group:  # the simulator and dagster dev get nothing from us directly
+            os.killpg(dev.proc.pid, sig)
+        else:
+            os.kill(dev.proc.pid, sig)
+        assert dev.proc.wait(timeout=120) == 0, dev.tail()
+        # The command returns only once what it started is gone (zombies are dead, not yet reaped).
+        alive = [p for p in descendants if _running(p)]
         assert not alive, f"left running: {[p.pid for p in alive]}\n{dev.tail()}"
     finally:
         gql.close()
