@@ -59,16 +59,28 @@ def _run(con, name: str, sql: str, description: str, limit: int = 20) -> CheckRe
     return CheckResult(name, not rows, failures, len(rows), description)
 
 
+# How finely the API rounds money is not documented (our simulator writes six decimals, the
+# reference's examples show exponent notation and integer-looking revenue), so it is estimated from
+# the values themselves, with one floor: no money API rounds coarser than the cent. A value
+# written with fewer decimals (``12.5``, ``190``: prices in whole units) was not rounded coarser,
+# so it must not widen a tolerance (``191`` against ``190`` is a whole unit apart, not within half
+# a unit of each). An API that rounds at the cent still passes.
+MIN_MONEY_DECIMALS = 2
+
+
 def _decimals_sql(expr: str) -> str:
-    """SQL: decimals of a money value as the API wrote it, trailing zeros aside (0..9)."""
-    whens = " ".join(f"when {expr} = round({expr}, {d}) then {d}" for d in range(9))
+    """SQL: the decimal a money value was rounded at, as written (trailing zeros aside), at least
+    the cent; up to the ninth for a small value written with significant digits (``8.308E-6``)."""
+    whens = " ".join(
+        f"when {expr} = round({expr}, {d}) then {d}" for d in range(MIN_MONEY_DECIMALS, 9)
+    )
     return f"(case {whens} else 9 end)"
 
 
 def _rounding_tolerance_sql(expr: str) -> str:
     """SQL aggregate: how far the sum of ``expr`` may be off when each row was rounded alone.
 
-    Rows × half a unit of the last decimal the API wrote. The precision is the most decimals of
+    Rows × half a unit of the decimal the API rounded at. The precision is the most decimals of
     any value of at least 0.001: smaller values may be written with more significant digits
     (``8.308E-6``), which makes them closer to the truth, not further.
     """
@@ -196,17 +208,24 @@ def rows_in_window(lake: Path, endpoint: str, policy: str, start: date, end: dat
 
 
 def single_currency(lake: Path, endpoint: str, policy: str, start: date, end: date) -> CheckResult:
-    """One currency per advertiser across the window."""
+    """One currency per advertiser and day.
+
+    Per day, not per window: an advertiser's currency may change (the API then shows the new one,
+    and days loaded before and after the change carry different currencies; the warehouse keeps
+    each day's and never adds two together). Rows of one day in two currencies could not be split
+    by anything downstream.
+    """
     con = duckdb.connect()
     if not _has_files(lake, endpoint, policy):
         return CheckResult("single_currency", True, description="nothing loaded")
     sql = f"""
-        select advertiserId, list(distinct currency order by currency) as currencies
+        select report_date, advertiserId, list(distinct currency order by currency) as currencies
         from {_relation(con, lake, endpoint, start, end)}
         where attribution_policy = '{policy}'
-        group by advertiserId having count(distinct currency) > 1
+        group by report_date, advertiserId having count(distinct currency) > 1
+        order by all
     """
-    return _run(con, "single_currency", sql, "currency is single-valued per advertiser")
+    return _run(con, "single_currency", sql, "currency is single-valued per advertiser and day")
 
 
 def missing_days(

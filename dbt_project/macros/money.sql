@@ -10,12 +10,15 @@
 
 
 {#-
-    The number of decimals of a money value (0..9): how many digits the API wrote after the point,
-    trailing zeros aside (`6.465823` → 6, `8.308E-6` → 9, `190758099` → 0).
+    The decimal a money value was rounded at, as the API wrote it (2..9): the digits after the
+    point, trailing zeros aside, but at least the cent (`6.465823` → 6, `8.308E-6` → 9,
+    `190758099` → 2). How finely the API rounds is not documented, so it is read from the values;
+    a value written with fewer decimals (a price in whole units) was not rounded coarser than the
+    cent, and must not widen a tolerance. Same rule as the lake checks (mpo_pipeline.lake_checks).
 -#}
 {% macro money_decimals(expr) -%}
     case
-        {%- for digits in range(9) %}
+        {%- for digits in range(2, 9) %}
         when {{ expr }} = round({{ expr }}, {{ digits }}) then {{ digits }}
         {%- endfor %}
         else 9
@@ -26,13 +29,13 @@
 {#-
     Aggregate: the precision the API rounded `expr` to over the group's rows, estimated as the most
     decimals of any value of at least 0.001 (smaller values may be written with more significant
-    digits, e.g. `8.308E-6`, and are then closer to the truth, not further). 0 for an empty group.
+    digits, e.g. `8.308E-6`, and are then closer to the truth, not further). 2 for an empty group.
 -#}
 {% macro money_precision(expr) -%}
     coalesce(
         max({{ money_decimals(expr) }}) filter (where abs({{ expr }}) >= 0.001),
         max({{ money_decimals(expr) }}),
-        0
+        2
     )
 {%- endmacro %}
 

@@ -1,9 +1,11 @@
 """Jobs and schedules: what runs together, and when."""
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import dagster as dg
 
+from mpo_pipeline.config import Settings
 from mpo_pipeline.dates import lookback_window
 from mpo_pipeline.defs.publish.assets import PUBLISHED_KEY
 from mpo_pipeline.defs.resources import settings
@@ -34,23 +36,37 @@ ingest_job = dg.define_asset_job(
 )
 
 
-@dg.schedule(
-    job=load_job,
-    cron_schedule=f"0 {settings().daily_schedule_hour} * * *",
-    execution_timezone=settings().time_zone,
-    default_status=dg.DefaultScheduleStatus.RUNNING,
-    description=(
-        "Every morning: yesterday plus the MPO_LOOKBACK_DAYS window (restated days), metadata, "
-        "and the warehouse for that window, in one run."
-    ),
-)
-def daily_refresh(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
-    """One run re-loading yesterday and the lookback window (days in ``MPO_TIME_ZONE``)."""
-    s = settings()
-    # scheduled_execution_time is in execution_timezone = MPO_TIME_ZONE.
-    yesterday = context.scheduled_execution_time.date() - timedelta(days=1)
-    start, end = lookback_window(yesterday, s.lookback_days, s.start_date)
-    return dg.RunRequest(
-        run_key=f"daily-{end.isoformat()}",
-        tags={**range_tags(start.isoformat(), end.isoformat()), "mpo/trigger": "daily_refresh"},
+def daily_refresh_schedule(s: Settings) -> dg.ScheduleDefinition:
+    """The daily refresh of ``s``: at ``MPO_DAILY_SCHEDULE_HOUR`` in ``MPO_TIME_ZONE``."""
+
+    @dg.schedule(
+        name="daily_refresh",
+        job=load_job,
+        cron_schedule=f"0 {s.daily_schedule_hour} * * *",
+        execution_timezone=s.time_zone,
+        default_status=dg.DefaultScheduleStatus.RUNNING,
+        description=(
+            "Every morning: yesterday plus the MPO_LOOKBACK_DAYS window (restated days), "
+            "metadata, and the warehouse for that window, in one run."
+        ),
     )
+    def daily_refresh(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+        """One run re-loading yesterday and the lookback window (days in ``MPO_TIME_ZONE``)."""
+        # The tick's own day, not the pipeline's "today": a tick evaluated late (the daemon
+        # catching up) loads the days it was scheduled for. Its date in MPO_TIME_ZONE, whatever
+        # zone the instant comes in: at 06:00 in Tokyo it is still the day before in UTC.
+        tick = context.scheduled_execution_time.astimezone(ZoneInfo(s.time_zone))
+        yesterday = tick.date() - timedelta(days=1)
+        start, end = lookback_window(yesterday, s.lookback_days, s.start_date)
+        return dg.RunRequest(
+            run_key=f"daily-{end.isoformat()}",
+            tags={
+                **range_tags(start.isoformat(), end.isoformat()),
+                "mpo/trigger": "daily_refresh",
+            },
+        )
+
+    return daily_refresh
+
+
+daily_refresh = daily_refresh_schedule(settings())

@@ -87,16 +87,17 @@ create table if not exists {CLOSES_TABLE} (
 )
 """
 
+_KEY_COLUMNS = ("month", "advertiser_id", "seller_id", "currency")
 _statement_columns = ",\n    ".join(
-    f"{name} {typ}{' not null' if name in ('month', 'advertiser_id', 'seller_id') else ''}"
-    for name, typ in STATEMENT_COLUMNS
+    f"{name} {typ}{' not null' if name in _KEY_COLUMNS else ''}" for name, typ in STATEMENT_COLUMNS
 )
 STATEMENTS_DDL = f"""
 create table if not exists {STATEMENTS_TABLE} (
     close_id bigint not null,
     closed_at timestamp with time zone not null,
     {_statement_columns},
-    primary key (close_id, advertiser_id, seller_id)
+    -- currency: a month in which an advertiser's currency changed has a row per currency
+    primary key (close_id, advertiser_id, seller_id, currency)
 )
 """
 

@@ -153,6 +153,15 @@ def bucket_values(
     return seg.labels, out
 
 
+def bucket_name_days(adv: Advertiser, q: StatsQuery, n_buckets: int) -> np.ndarray:
+    """Per bucket, the UTC day whose seller names the bucket's rows carry: its last UTC day, or
+    today when the bucket reaches past it (a row spanning a rename shows the newest name)."""
+    seg = segments(q.time_zone or adv.time_zone, epoch_day(q.start), epoch_day(q.end), q.interval)
+    last = np.full(n_buckets, np.iinfo(np.int64).min, np.int64)
+    np.maximum.at(last, seg.bucket, seg.day)
+    return np.minimum(last, epoch_day(q.today))
+
+
 def _advertiser_rows(world: World, adv: Advertiser, q: StatsQuery, keep_empty: bool) -> dict:
     first, last = epoch_day(q.start) - 1, epoch_day(q.end) + 1
     sc = _select(adv, q, first, last)
@@ -179,10 +188,16 @@ def _advertiser_rows(world: World, adv: Advertiser, q: StatsQuery, keep_empty: b
     else:
         camp, seller = members[gi], None
     n = len(gi)
+    if seller is None:
+        names = np.full(n, "", object)
+    elif world.changes.has_renames(adv):
+        names = world.changes.row_names(adv, seller, bucket_name_days(adv, q, len(labels))[bi])
+    else:
+        names = adv.seller_names[seller]
     return {
         "campaign_id": adv.campaign_ids[camp] if camp is not None else np.zeros(n, np.int64),
         "seller_id": adv.seller_ids[seller] if seller is not None else np.zeros(n, np.int64),
-        "seller_name": adv.seller_names[seller] if seller is not None else np.full(n, "", object),
+        "seller_name": names,
         "label": labels[bi],
         "impressions": vals["impressions"][gi, bi],
         "clicks": vals["clicks"][gi, bi],

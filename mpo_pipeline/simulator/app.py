@@ -83,11 +83,13 @@ def _query_advertisers(request: Request) -> list[Advertiser]:
 
 
 def get_advertisers(request: Request) -> Response:
-    return _json(metadata.advertisers(_state(request).world))
+    state = _state(request)
+    return _json(metadata.advertisers(state.world, state.clock.today()))
 
 
 def get_advertiser(request: Request) -> Response:
-    return _json(metadata.advertiser(_path_advertiser(request)))
+    state = _state(request)
+    return _json(metadata.advertiser(state.world, _path_advertiser(request), state.clock.today()))
 
 
 def get_campaigns(request: Request) -> Response:
@@ -106,7 +108,7 @@ def get_sellers(request: Request) -> Response:
         if campaign_ids is not None:
             chosen = [j for j, c in enumerate(adv.campaign_ids.tolist()) if c in campaign_ids]
             in_campaign = set(adv.sc_seller[[c in chosen for c in adv.sc_campaign]].tolist())
-        for k, obj in enumerate(metadata.sellers(adv)):
+        for k, obj in enumerate(metadata.sellers(state.world, adv, today)):
             if params.get("sellerName") not in (None, obj["sellerName"]):
                 continue
             if status and bool(active[k]) != (status == "Active"):

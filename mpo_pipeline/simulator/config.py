@@ -8,6 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date
 
+from . import versions
+from .events import CurrencyChange, SellerRename, VersionRetirement
+
 MAX_ADVERTISERS = 5
 MAX_CAMPAIGNS = 50
 MAX_SELLERS = 10_000
@@ -61,6 +64,9 @@ class SimulatorConfig:
     fault_seed: int | None = None
     data_start: date = date(2024, 7, 1)  # first day any seller-campaign can deliver
     drop_empty_rows: bool = True  # leave out rows with no impressions, clicks, cost or sales
+    seller_renames: tuple[SellerRename, ...] = ()
+    currency_changes: tuple[CurrencyChange, ...] = ()
+    version_retirement: VersionRetirement | None = None
 
     def __post_init__(self) -> None:
         problems = []
@@ -79,8 +85,28 @@ class SimulatorConfig:
             problems.append("latency_ms must be >= 0")
         if self.token_ttl < 1:
             problems.append("token_ttl must be >= 1 second")
+        problems += self._event_problems()
         if problems:
             raise ValueError("invalid SimulatorConfig: " + "; ".join(problems))
+
+    def _event_problems(self) -> list[str]:
+        problems = []
+        if not all(isinstance(e, SellerRename) for e in self.seller_renames):
+            problems.append("seller_renames must be a tuple of SellerRename")
+        if not all(isinstance(e, CurrencyChange) for e in self.currency_changes):
+            problems.append("currency_changes must be a tuple of CurrencyChange")
+        retirement = self.version_retirement
+        if retirement is not None and versions.classify(retirement.version) not in (
+            "supported",
+            "deprecated",
+        ):
+            problems.append(f"version_retirement: {retirement.version!r} is not a served version")
+        return problems
+
+    @property
+    def has_world_changes(self) -> bool:
+        """True when renames or currency changes are configured."""
+        return bool(self.seller_renames or self.currency_changes)
 
     @property
     def effective_fault_seed(self) -> int:

@@ -2,8 +2,10 @@
 
 One row per seller name used by any advertiser of the config (``seller_name`` is the join key with
 MPO ``sellerName``, always text), except about 3% deliberately left out so that the pipeline's
-"seller missing from the directory" path is exercised. Rates are fractions with at most 4
-decimals: ``commission_rate`` in [0.05, 0.20], ``ad_fee_rate`` in [0.00, 0.15].
+"seller missing from the directory" path is exercised. A renamed seller (``SellerRename``) is
+listed under its last name only, unless another advertiser's seller still uses the old one.
+Rates are fractions with at most 4 decimals: ``commission_rate`` in [0.05, 0.20], ``ad_fee_rate``
+in [0.00, 0.15].
 """
 
 from __future__ import annotations
@@ -98,20 +100,40 @@ def _missing(config: SimulatorConfig, pool: np.ndarray) -> np.ndarray:
     return missing
 
 
-def missing_seller_names(config: SimulatorConfig) -> set[str]:
-    """The seller names served by the simulator but absent from the directory."""
+def _current_entries(config: SimulatorConfig) -> list[tuple[int, str]]:
+    """(pool index, current name) of every seller of the config, once each.
+
+    A renamed seller is listed under its last name (the marketplace's directory follows its
+    catalog keys); its old key stays only while another advertiser's seller still uses it.
+    """
+    world = build_world(config)
+    pairs = {
+        (i, name)
+        for adv in world.advertisers
+        for i, name in zip(
+            adv.seller_pool.tolist(), world.changes.final_names(adv).tolist(), strict=True
+        )
+    }
+    return sorted(pairs)
+
+
+def _listed_entries(config: SimulatorConfig) -> list[tuple[int, str]]:
+    """The entries of the directory: current entries whose pool index is not left out."""
     pool = _pool_indexes(config)
-    names = build_world(config).pool_names[pool]
-    return set(names[_missing(config, pool)].tolist())
+    left_out = set(pool[_missing(config, pool)].tolist())
+    return [(i, name) for i, name in _current_entries(config) if i not in left_out]
+
+
+def missing_seller_names(config: SimulatorConfig) -> set[str]:
+    """The sellers' current names (after any rename) that are absent from the directory."""
+    listed = {name for _, name in _listed_entries(config)}
+    return {name for _, name in _current_entries(config)} - listed
 
 
 def directory_rows(config: SimulatorConfig) -> list[dict]:
     """The directory rows, sorted by ``seller_name``; rates as ``Decimal`` (4 decimals)."""
-    world = build_world(config)
-    pool = _pool_indexes(config)
-    pool = pool[~_missing(config, pool)]
     rows = []
-    for i, name in zip(pool.tolist(), world.pool_names[pool].tolist(), strict=True):
+    for i, name in _listed_entries(config):
         h = [int(x) for x in hash_key(config.seed, _T_DIRECTORY + 1, i, np.arange(7))]
         country = _COUNTRIES[h[0] % len(_COUNTRIES)]
         legal = f"{_SURNAMES[h[1] % len(_SURNAMES)]} {_TRADES[h[2] % len(_TRADES)]}"

@@ -1,10 +1,11 @@
 """The ASGI gate in front of the routes: version, auth, rate limit, faults, request log.
 
 For every ``/{version}/marketing-solutions/...`` call, in this order: unknown version → 404,
-retired version → 410, missing/invalid/expired token → 401, over the rate limit → 429, then the
-configured latency, a random 500/503, and possibly a dropped connection (headers and part of the
-body sent, then the connection aborted). Deprecated versions get ``Deprecation``/``Sunset``
-headers and every API response gets ``x-ratelimit-*`` headers.
+retired version → 410 (also a served version once ``VersionRetirement`` retires it),
+missing/invalid/expired token → 401, over the rate limit → 429, then the configured latency, a
+random 500/503, and possibly a dropped connection (headers and part of the body sent, then the
+connection aborted). Deprecated versions get ``Deprecation``/``Sunset`` headers and every API
+response gets ``x-ratelimit-*`` headers.
 """
 
 from __future__ import annotations
@@ -82,7 +83,11 @@ class Gate:
         state, path = self.state, scope["path"]
         rest = path[len(version) + 1 + len(MPO_PREFIX) :]
         headers = versions.deprecation_headers(version)
-        problem = _version_error(version, versions.classify(version), rest)
+        kind = versions.classify(version)
+        if state.retirement.is_retired(version, rest.startswith("/stats/")):
+            # retired while running: the very 410 (body, no extra headers) of a retired version
+            kind, headers = "retired", {}
+        problem = _version_error(version, kind, rest)
         problem = problem or bearer_problem(_header(scope, b"authorization"), state.tokens)
         if problem is None:
             rate = state.limiter.hit()

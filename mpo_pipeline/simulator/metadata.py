@@ -3,7 +3,8 @@
 Field names and types follow the reference schemas (§5): advertiser and campaign ids are numbers,
 seller ids and seller-campaign ids strings. Statuses depend on the clock's today: a seller-campaign
 is active from its first to its last active day; before, it is suspended ``NotYetStarted``; after,
-suspended since the day after its end.
+suspended since the day after its end. Names and currencies are those in effect on today
+(``changes``: renames and currency changes).
 """
 
 from __future__ import annotations
@@ -20,17 +21,17 @@ _END_REASONS = ("NoMoreBudget", "ManuallyStopped", "RemovedFromCatalog")
 _T_META = 201
 
 
-def advertisers(world: World) -> list[dict]:
+def advertisers(world: World, today: date) -> list[dict]:
     """``GET /advertisers``."""
-    return [advertiser(a) for a in world.advertisers]
+    return [advertiser(world, a, today) for a in world.advertisers]
 
 
-def advertiser(adv: Advertiser) -> dict:
-    """``AdvertiserInfoMessage``."""
+def advertiser(world: World, adv: Advertiser, today: date) -> dict:
+    """``AdvertiserInfoMessage``: the currency in effect on ``today``."""
     return {
         "id": adv.id,
         "advertiserName": adv.profile.name,
-        "currencyName": adv.currency,
+        "currencyName": world.changes.currency_on(adv, epoch_day(today)),
         "timeZoneId": adv.time_zone,
     }
 
@@ -64,11 +65,12 @@ def seller_is_active(adv: Advertiser, today: date) -> np.ndarray:
     return active
 
 
-def sellers(adv: Advertiser) -> list[dict]:
-    """``GET /sellers?advertiserId=``: ``SellerBase`` (id as a string)."""
+def sellers(world: World, adv: Advertiser, today: date) -> list[dict]:
+    """``GET /sellers?advertiserId=``: ``SellerBase`` (id as a string), named as on ``today``."""
+    names = world.changes.names_on(adv, epoch_day(today))
     return [
         {"id": str(sid), "sellerName": name}
-        for sid, name in zip(adv.seller_ids.tolist(), adv.seller_names.tolist(), strict=True)
+        for sid, name in zip(adv.seller_ids.tolist(), names.tolist(), strict=True)
     ]
 
 

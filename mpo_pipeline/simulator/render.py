@@ -59,8 +59,11 @@ def _labels(labels: np.ndarray, fmt: _Format) -> pa.Array:
 
 
 def _names(names: np.ndarray, seller_ids: np.ndarray, fmt: _Format) -> pa.Array:
-    """Seller names, each quoted once per seller (a seller id has one name)."""
+    """Seller names, each quoted once per seller, or once per distinct name when a seller was
+    renamed within the rows (its rows then carry the name of their own interval)."""
     _, first, inverse = np.unique(seller_ids, return_index=True, return_inverse=True)
+    if np.any(names != names[first][inverse]):
+        _, first, inverse = np.unique(names.astype(str), return_index=True, return_inverse=True)
     return strings([fmt.quote(t) for t in names[first].tolist()]).take(int64s(inverse))
 
 

@@ -1,4 +1,5 @@
-"""The live state of one simulator: config, clock, world, tokens, limiter, faults, request log."""
+"""The live state of one simulator: config, clock, world, tokens, limiter, faults, request log,
+and the retirement of a version while it runs."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from .clock import Clock
 from .config import SimulatorConfig
 from .faults import FaultPlan, RateLimiter
 from .truth import GroundTruth
+from .versions import Retirement
 from .world import World, build_world
 
 DROPPED = 0  # status recorded for a response whose connection was deliberately dropped
@@ -81,6 +83,7 @@ class SimulatorState:
     limiter: RateLimiter
     faults: FaultPlan
     request_log: RequestLog
+    retirement: Retirement
 
     @classmethod
     def create(cls, config: SimulatorConfig) -> SimulatorState:
@@ -94,4 +97,5 @@ class SimulatorState:
             limiter=RateLimiter(config.rate_limit),
             faults=FaultPlan(config.effective_fault_seed, config.error_rate, config.drop_rate),
             request_log=RequestLog(),
+            retirement=Retirement(config.version_retirement, clock.today),
         )

@@ -34,7 +34,7 @@ from .config import SimulatorConfig
 from .metadata import active_seller_campaigns, advertisers, campaigns, seller_campaigns, sellers
 from .money import Money, to_decimal128
 from .timezones import INTERVALS
-from .world import Advertiser, World, build_world
+from .world import Advertiser, World, build_world, epoch_day
 
 _COUNTS = {"impressions", "clicks", "saleUnits", "saleUnitsSameSeller", "saleUnitsAnySeller"}
 
@@ -182,17 +182,29 @@ class GroundTruth:
         cols = served_columns(frame, policy, exact=exact)
         return pa.table({name: _arrow(name, values) for name, values in cols})
 
-    def advertisers(self) -> list[dict]:
-        """``GET /advertisers``."""
-        return advertisers(self.world)
+    def advertisers(self, *, today: date | None = None) -> list[dict]:
+        """``GET /advertisers`` (currencies in effect on today)."""
+        return advertisers(self.world, today or self.today)
 
     def campaigns(self, advertiser_id: int, *, today: date | None = None) -> list[dict]:
         """``GET /advertisers/{id}/campaigns``."""
         return campaigns(self._advertiser(advertiser_id), today or self.today)
 
-    def sellers(self, advertiser_id: int) -> list[dict]:
-        """``GET /sellers?advertiserId=``."""
-        return sellers(self._advertiser(advertiser_id))
+    def sellers(self, advertiser_id: int, *, today: date | None = None) -> list[dict]:
+        """``GET /sellers?advertiserId=`` (names in effect on today)."""
+        return sellers(self.world, self._advertiser(advertiser_id), today or self.today)
+
+    def currency_on(self, advertiser_id: int, day: date) -> str:
+        """The currency of the advertiser's amounts on UTC day ``day`` (``CurrencyChange``)."""
+        return self.world.changes.currency_on(self._advertiser(advertiser_id), epoch_day(day))
+
+    def seller_name_on(self, advertiser_id: int, seller_id: int, day: date) -> str:
+        """The seller's name on UTC day ``day`` (``SellerRename``)."""
+        adv = self._advertiser(advertiser_id)
+        found = np.flatnonzero(adv.seller_ids == seller_id)
+        if len(found) == 0:
+            raise KeyError(f"advertiser {advertiser_id} has no seller {seller_id}")
+        return str(self.world.changes.names_on(adv, epoch_day(day))[found[0]])
 
     def seller_campaigns(self, advertiser_id: int, *, today: date | None = None) -> list[dict]:
         """``GET /seller-campaigns?advertiserId=``."""

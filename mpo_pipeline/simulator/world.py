@@ -7,12 +7,13 @@ Everything is drawn from counter-based hashes of the seed, so a world is a pure 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from functools import lru_cache
 
 import numpy as np
 
+from .changes import NO_CHANGES, Changes
 from .config import ADVERTISER_PROFILES, AdvertiserProfile, SimulatorConfig
 from .hashing import hash_key, normal_and_uniforms, uniform
 
@@ -76,12 +77,14 @@ class Advertiser:
 
 @dataclass(frozen=True, eq=False)
 class World:
-    """All advertisers of one config, plus the marketplace-wide seller-name pool."""
+    """All advertisers of one config, plus the marketplace-wide seller-name pool and the
+    configured renames and currency changes (``changes``)."""
 
     seed: int
     data_start: int  # epoch day
-    pool_names: np.ndarray  # object array of seller names
+    pool_names: np.ndarray  # object array of seller names (before any rename)
     advertisers: tuple[Advertiser, ...]
+    changes: Changes = field(default=NO_CHANGES)
 
     def advertiser(self, advertiser_id: int) -> Advertiser | None:
         """The advertiser with that id, or None."""
@@ -174,5 +177,11 @@ def _build(key: tuple[int, int, int, int, date]) -> World:
 
 
 def build_world(config: SimulatorConfig) -> World:
-    """The (cached) world of a config."""
-    return _build(config.data_key())
+    """The world of a config: the cached generated world, with the config's changes applied."""
+    world = _build(config.data_key())
+    if not config.has_world_changes:
+        return world
+    changes = Changes.build(
+        world.advertisers, world.pool_names, config.seller_renames, config.currency_changes
+    )
+    return replace(world, changes=changes)

@@ -45,14 +45,19 @@ def stats_days(lake: Path) -> set[date]:
     return found
 
 
-def assert_lake_equals_truth(lake: Path, truth: GroundTruth, start: date, end: date) -> int:
-    """Every day, endpoint, policy and advertiser of the range holds exactly the truth's rows."""
+def assert_lake_equals_truth(
+    lake: Path, truth: GroundTruth, start: date, end: date, *, time_zone: str = "UTC"
+) -> int:
+    """Every day (of ``time_zone``), endpoint, policy and advertiser of the range holds exactly
+    the truth's rows."""
     lineage = lineage_columns()
     compared = 0
     for endpoint in ENDPOINTS:
         for policy in POLICIES:
             for advertiser in (a["id"] for a in truth.advertisers()):
-                expected = truth.stats(endpoint, policy, advertiser, start, end, time_zone="UTC")
+                expected = truth.stats(
+                    endpoint, policy, advertiser, start, end, time_zone=time_zone
+                )
                 by_day: dict[date, list[dict]] = defaultdict(list)
                 for row in expected.to_pylist():
                     by_day[row["day"]].append(row)
@@ -77,13 +82,14 @@ def warehouse_has_marts(warehouse: Path) -> bool:
 
 
 def assert_daily_facts_equal_truth(
-    warehouse: Path, truth: GroundTruth, start: date, end: date
+    warehouse: Path, truth: GroundTruth, start: date, end: date, *, time_zone: str = "UTC"
 ) -> None:
-    """Daily seller-campaign facts: impressions, clicks and cost exactly as served, per day."""
+    """Daily seller-campaign facts: impressions, clicks and cost exactly as served, per day of
+    ``time_zone``."""
     expected: dict[tuple[date, int], tuple[int, int, Decimal]] = {}
     for advertiser in (a["id"] for a in truth.advertisers()):
         table = truth.stats(
-            "seller_campaigns", "SameSeller", advertiser, start, end, time_zone="UTC"
+            "seller_campaigns", "SameSeller", advertiser, start, end, time_zone=time_zone
         )
         for row in table.to_pylist():
             key = (row["day"], advertiser)

@@ -13,8 +13,9 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 import yaml
@@ -45,6 +46,7 @@ class Stack:
     pg_env: dict[str, str]  # DAGSTER_PG_* of the PostgreSQL server
     children: dict[str, Child]
     start_daemon: Callable[[], None]  # idempotent
+    time_zone: str = "UTC"  # MPO_TIME_ZONE of the deployment
 
     def check_alive(self) -> None:
         for child in self.children.values():
@@ -103,9 +105,10 @@ def code_server_ready(port: int) -> bool:
 
 
 @contextmanager
-def dagster_stack(root: Path) -> Iterator[Stack]:
-    """Start everything under ``root``; stop every process (and PostgreSQL) on exit."""
-    today = datetime.now(UTC).date()
+def dagster_stack(root: Path, *, time_zone: str = "UTC") -> Iterator[Stack]:
+    """Start everything under ``root`` (days in ``time_zone``); stop every process (and
+    PostgreSQL) on exit."""
+    today = datetime.now(ZoneInfo(time_zone)).date()
     config = sim_config(today)
     start_date = today - timedelta(days=60)
     logs = root / "logs"
@@ -137,7 +140,7 @@ def dagster_stack(root: Path) -> Iterator[Stack]:
             MPO_CLIENT_ID=config.client_id,
             MPO_CLIENT_SECRET=config.client_secret,
             MPO_START_DATE=start_date.isoformat(),
-            MPO_TIME_ZONE="UTC",
+            MPO_TIME_ZONE=time_zone,
             # one clock: Dagster's partitions end where the simulator's days do, whatever the
             # machine's date does during the test
             MPO_TODAY=today.isoformat(),
@@ -203,4 +206,5 @@ def dagster_stack(root: Path) -> Iterator[Stack]:
             pg_env=postgres.env,
             children=children,
             start_daemon=start_daemon,
+            time_zone=time_zone,
         )

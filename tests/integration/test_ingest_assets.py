@@ -15,6 +15,7 @@ from ingest_helpers import canonical, read_day, resources_for, small_config
 from mpo_pipeline.defs.ingest.checks import stats_checks
 from mpo_pipeline.defs.ingest.metadata_assets import mpo_metadata
 from mpo_pipeline.defs.ingest.stats_assets import STATS_ASSETS
+from mpo_pipeline.defs.resources import LakeResource
 from mpo_pipeline.extract import days_between
 from mpo_pipeline.lake import ENDPOINTS, stats_path
 from mpo_pipeline.runner import range_tags
@@ -203,3 +204,14 @@ def test_faults_still_exact(tmp_path):
         assert_lake_equals_truth(server, tmp_path, start, end)
         statuses = [s for (_, _, s) in server.request_log]
         assert any(s >= 500 for s in statuses), "the fault mode injected no error"
+
+
+def test_metadata_snapshot_is_dated_by_the_pipelines_clock(sim, tmp_path, monkeypatch):
+    """The snapshot's day is the pipeline's today (MPO_TODAY, a day in MPO_TIME_ZONE), never the
+    machine's UTC date: the warehouse dates each day's advertiser currency by it."""
+    monkeypatch.setenv("MPO_TODAY", "2026-02-17")
+    resources = resources_for(sim, tmp_path)
+    resources["lake"] = LakeResource(lake_dir=str(tmp_path), time_zone="Asia/Tokyo")
+    assert dg.materialize([mpo_metadata], resources=resources).success
+    dates = {p.name for p in (tmp_path / "metadata" / "entity=advertisers").iterdir()}
+    assert dates == {"snapshot_date=2026-02-17"}

@@ -13,6 +13,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from mpo_pipeline import lake_checks
 from mpo_pipeline.client.stats_schema import stats_schema
@@ -181,13 +182,25 @@ def test_row_outside_its_window_fails(tmp_path: Path) -> None:
     assert result.failures[0]["report_date"] == DAY.isoformat()
 
 
-def test_two_currencies_for_one_advertiser_fail(tmp_path: Path) -> None:
+def test_two_currencies_in_one_day_of_an_advertiser_fail(tmp_path: Path) -> None:
+    """A currency change between days is legitimate (each day keeps its own); two currencies in
+    one day's rows could not be split by anything downstream."""
     honest_lake(tmp_path)
     assert lake_checks.single_currency(tmp_path, "sellers", "AnySeller", DAY, DAY).passed
     write_day(tmp_path, "sellers", "AnySeller", day=date(2026, 10, 26), currency="USD")
+    changed = lake_checks.single_currency(tmp_path, "sellers", "AnySeller", DAY, date(2026, 10, 26))
+    assert changed.passed
+    path = stats_path(tmp_path, "sellers", "AnySeller", DAY, ADVERTISER.id)
+    table = pq.read_table(path)
+    mixed = pa.array(["EUR"] + ["USD"] * (table.num_rows - 1))
+    write_parquet_atomic(
+        table.set_column(table.column_names.index("currency"), "currency", mixed), path
+    )
     result = lake_checks.single_currency(tmp_path, "sellers", "AnySeller", DAY, date(2026, 10, 26))
     assert not result.passed
-    assert result.failures[0]["advertiserId"] == ADVERTISER.id
+    assert [(f["report_date"], f["advertiserId"]) for f in result.failures] == [
+        (DAY.isoformat(), ADVERTISER.id)
+    ]
 
 
 def test_missing_day_is_named(tmp_path: Path) -> None:

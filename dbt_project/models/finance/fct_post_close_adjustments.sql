@@ -126,6 +126,7 @@ compared as (
         on closed_rows.month = current_rows.month
         and closed_rows.advertiser_id = current_rows.advertiser_id
         and closed_rows.seller_id = current_rows.seller_id
+        and closed_rows.currency = current_rows.currency
 
 ),
 

@@ -1,4 +1,5 @@
--- one row per month, advertiser_id, seller_id: the marketplace's ad P&L, in the row's currency.
+-- one row per month, advertiser_id, seller_id, currency (the statement's grain: a currency change
+-- within a month splits it): the marketplace's ad P&L, in the row's currency.
 -- media_cost and revenues exact (DECIMAL(38, 9)); billed amounts rounded ONCE each, half away from
 -- zero, to the currency's minor unit (macros/billing.sql): ad_billing_amount (from the statement),
 -- ad_margin = ad_billing_amount - media_cost, commission_amount = sum over the month's days of
@@ -36,6 +37,8 @@ commissions as (
         cast(date_trunc('month', report_date) as date) as month,
         advertiser_id,
         seller_id,
+        -- per currency, as the statement: a month split by a currency change bills each part
+        currency,
         cast(sum(commission_exact) as decimal(38, 15)) as commission_exact
     from billing_daily
     group by all
@@ -49,6 +52,7 @@ month_rates as (
         statements.month,
         statements.advertiser_id,
         statements.seller_id,
+        statements.currency,
         {{ rate_held_all_month('commission_rate', history='history', month='statements.month') }}
     from statements
     left join sellers
@@ -57,7 +61,7 @@ month_rates as (
     left join rates_history as history
         on sellers.seller_name = history.seller_name
         and {{ overlaps_month(history='history', month='statements.month') }}
-    group by statements.month, statements.advertiser_id, statements.seller_id
+    group by statements.month, statements.advertiser_id, statements.seller_id, statements.currency
 
 ),
 
@@ -77,10 +81,12 @@ amounts as (
         on statements.month = month_rates.month
         and statements.advertiser_id = month_rates.advertiser_id
         and statements.seller_id = month_rates.seller_id
+        and statements.currency = month_rates.currency
     left join commissions
         on statements.month = commissions.month
         and statements.advertiser_id = commissions.advertiser_id
         and statements.seller_id = commissions.seller_id
+        and statements.currency = commissions.currency
 
 ),
 
@@ -113,4 +119,4 @@ final as (
 )
 
 select * from final
-order by month, advertiser_id, seller_id
+order by month, advertiser_id, seller_id, currency

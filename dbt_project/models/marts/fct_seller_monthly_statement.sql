@@ -1,4 +1,7 @@
--- one row per month, advertiser_id, seller_id: what each seller is invoiced for its ads.
+-- one row per month, advertiser_id, seller_id, currency: what each seller is invoiced for its ads.
+-- Sellers are keyed by seller_id (a renamed seller keeps one statement: its latest name, from
+-- dim_sellers, and the directory rates of that name); a currency change within the month gives
+-- one row per currency, each summing only its own days.
 -- media_cost = sum(cost), exact (DECIMAL(38, 9), never rounded). ad_billing_amount = sum over the
 -- month's days of cost * (1 + ad_fee_rate valid that day), rounded ONCE on this row, half away from
 -- zero, to the minor unit of the currency (seed currency_minor_units; macros/billing.sql).
@@ -36,7 +39,7 @@ monthly as (
         cast(date_trunc('month', report_date) as date) as month,
         advertiser_id,
         seller_id,
-        -- grouped by currency too: a sum never mixes currencies (the grain test catches a change)
+        -- grouped by currency too: a sum never mixes currencies (a change splits the month)
         currency,
         cast(sum(impressions) as bigint) as impressions,
         cast(sum(clicks) as bigint) as clicks,
@@ -109,4 +112,4 @@ final as (
 )
 
 select * from final
-order by month, advertiser_id, seller_id
+order by month, advertiser_id, seller_id, currency

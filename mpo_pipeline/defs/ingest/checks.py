@@ -122,12 +122,16 @@ def _evaluate(
     raise ValueError(f"unknown check {name}")
 
 
-def _advertisers_in_lake(lake: LakeResource, start: date) -> list[int]:
+def _advertisers_in_lake(lake: LakeResource, start: date, end: date) -> list[int]:
+    """The configured advertisers, else those with a stats file on any day of the window."""
     if lake.advertiser_ids:
         return list(lake.advertiser_ids)
+    # Every day of the window, not only its first: an advertiser whose first day is missing from
+    # every endpoint is exactly what all_days_loaded must name.
     found = set()
-    for path in (lake.path / "stats").glob(f"endpoint=*/policy=*/report_date={start}/*.parquet"):
-        found.add(int(path.stem.split("=", 1)[1]))
+    for day in days_between(start, end):
+        for path in (lake.path / "stats").glob(f"endpoint=*/policy=*/report_date={day}/*.parquet"):
+            found.add(int(path.stem.split("=", 1)[1]))
     return sorted(found)
 
 
@@ -141,7 +145,7 @@ def stats_checks(
         yesterday = yesterday_in(lake.time_zone)
         window = (yesterday, yesterday)
     start, end = window
-    advertisers = _advertisers_in_lake(lake, start)
+    advertisers = _advertisers_in_lake(lake, start, end)
     for check_key in context.selected_asset_check_keys:
         endpoint, policy = _split_key(check_key.asset_key)
         result = _evaluate(check_key.name, endpoint, policy, lake, start, end, advertisers)

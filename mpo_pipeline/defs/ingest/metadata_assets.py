@@ -1,9 +1,10 @@
 """Snapshots of the MPO metadata: advertisers, campaigns, sellers, seller-campaigns, budgets."""
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 import dagster as dg
 
+from mpo_pipeline.dates import today_in
 from mpo_pipeline.defs.resources import LakeResource, MpoApiResource
 from mpo_pipeline.extract import resolve_advertisers, snapshot_metadata
 from mpo_pipeline.lake import METADATA_ENTITIES
@@ -31,7 +32,8 @@ def metadata_asset_key(entity: str) -> dg.AssetKey:
 )
 def mpo_metadata(mpo_api: MpoApiResource, lake: LakeResource):
     """One snapshot of every metadata entity; budgets include past ones since MPO_START_DATE."""
-    snapshot_date = datetime.now(UTC).date()
+    # The pipeline's day (MPO_TIME_ZONE, MPO_TODAY): the warehouse dates each day's currency by it.
+    snapshot_date = today_in(lake.time_zone)
     with mpo_api.client() as client:
         advertisers = resolve_advertisers(client, lake.advertiser_ids)
         rows = snapshot_metadata(

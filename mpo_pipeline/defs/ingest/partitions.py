@@ -4,16 +4,18 @@ from datetime import date, timedelta
 
 import dagster as dg
 
+from mpo_pipeline.config import Settings
 from mpo_pipeline.defs.resources import settings
 
 
-def daily_partitions() -> dg.DailyPartitionsDefinition:
+def daily_partitions(s: Settings | None = None) -> dg.DailyPartitionsDefinition:
     """Days in ``MPO_TIME_ZONE`` from ``MPO_START_DATE`` up to yesterday (the last complete day).
 
     Yesterday is the pipeline's (``MPO_TODAY`` minus one day when it is set, so the partitions
-    agree with every other notion of "today"; the real clock otherwise).
+    agree with every other notion of "today"; the real clock otherwise). ``s`` defaults to this
+    process's settings.
     """
-    s = settings()
+    s = s or settings()
     end = {"end_date": s.today.isoformat()} if s.today else {}  # end_date is exclusive
     return dg.DailyPartitionsDefinition(
         start_date=s.start_date.isoformat(), timezone=s.time_zone, end_offset=0, **end

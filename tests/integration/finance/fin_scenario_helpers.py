@@ -6,9 +6,10 @@ import csv
 import os
 import subprocess
 from collections import defaultdict
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import dagster as dg
 import duckdb
@@ -31,6 +32,21 @@ OCTOBER = date(2026, 10, 1)
 # maturing). Clock 2: all of October is final, so late October restates in both directions.
 CLOCK_1, CLOCK_2 = date(2026, 11, 2), date(2026, 11, 12)
 CONFIG = SimulatorConfig(seed=5, advertisers=2, campaigns=3, sellers=40, today=CLOCK_1)
+# The marketplace closes its books in Paris days: October 2026 ends with the 25-hour day of the
+# change back to winter time (03:00 CEST -> 02:00 CET on 2026-10-25).
+ZONE = "Europe/Paris"
+DST_END = date(2026, 10, 25)
+AROUND_DST_END = (DST_END - timedelta(days=1), DST_END, DST_END + timedelta(days=1))
+# The columns of marts.fct_seller_stats_daily compared with the truth's /stats/sellers rows.
+FACT_MEASURES = (
+    "impressions",
+    "clicks",
+    "cost",
+    "sale_units_same_seller",
+    "revenue_same_seller",
+    "sale_units_any_seller",
+    "revenue_any_seller",
+)
 # The statement's money and count columns, in statement order.
 MEASURES = (
     "impressions",
@@ -47,7 +63,8 @@ MINOR_UNITS = {"EUR": 2, "USD": 2, "GBP": 2, "BRL": 2, "JPY": 0}
 
 
 def point_at(monkeypatch, sim, root: Path) -> Settings:
-    """Environment of a pipeline on ``root`` talking to ``sim``; restored by ``monkeypatch``."""
+    """Environment of a pipeline on ``root`` talking to ``sim``, in Paris days, whose "today" is
+    the simulator's; restored by ``monkeypatch``."""
     directory = root / "seller_directory.csv"
     from mpo_pipeline.simulator import write_seller_directory
 
@@ -59,7 +76,10 @@ def point_at(monkeypatch, sim, root: Path) -> Settings:
         "MPO_DATA_DIR": str(root),
         "MPO_LAKE_DIR": str(root / "lake"),
         "MPO_WAREHOUSE": str(root / "warehouse.duckdb"),
+        "MPO_PUBLISHED_WAREHOUSE": str(root / "published" / "warehouse.duckdb"),
         "MPO_SELLER_DIRECTORY": str(directory),
+        "MPO_TIME_ZONE": ZONE,
+        "MPO_TODAY": sim.truth.today.isoformat(),
         "MPO_MAX_CALLS_PER_MINUTE": "10000",
         "DAGSTER_HOME": os.environ["DAGSTER_HOME"],
     }
@@ -70,6 +90,12 @@ def point_at(monkeypatch, sim, root: Path) -> Settings:
     settings = Settings.from_env()
     prepare_environment(settings)
     return settings
+
+
+def move_clock(monkeypatch, sim, today: date) -> None:
+    """Move the simulator's clock and the pipeline's "today" (``MPO_TODAY``) together."""
+    sim.set_today(today)
+    monkeypatch.setenv("MPO_TODAY", today.isoformat())
 
 
 def reload_and_rebuild(start: date, end: date) -> list[dg.ExecuteInProcessResult]:
@@ -117,10 +143,13 @@ def fee_rates(directory: Path) -> dict[str, Decimal]:
         return {r["seller_name"]: Decimal(r["ad_fee_rate"]) for r in csv.DictReader(handle)}
 
 
-def truth_statement(truth, month: date, today: date, rates: dict[str, Decimal]) -> dict:
+def truth_statement(
+    truth, month: date, today: date, rates: dict[str, Decimal], *, time_zone: str
+) -> dict:
     """The month's statement per (advertiser, seller) as the simulator served it at ``today``,
-    computed in Python from ``/stats/sellers`` Day rows: money summed exactly, the ad billing
-    (one directory rate per seller) rounded once, half away from zero, to the minor unit."""
+    computed in Python from ``/stats/sellers`` Day rows of ``time_zone``: money summed exactly,
+    the ad billing (one directory rate per seller) rounded once, half away from zero, to the
+    minor unit."""
     first, last = month_bounds(month)
     out: dict[tuple[int, int], dict] = defaultdict(lambda: dict.fromkeys(MEASURES, 0))
     names: dict[tuple[int, int], str] = {}
@@ -128,7 +157,7 @@ def truth_statement(truth, month: date, today: date, rates: dict[str, Decimal]) 
     for advertiser in currencies:
         for policy, suffix in (("SameSeller", "same_seller"), ("AnySeller", "any_seller")):
             table = truth.stats(
-                "sellers", policy, advertiser, first, last, time_zone="UTC", today=today
+                "sellers", policy, advertiser, first, last, time_zone=time_zone, today=today
             )
             for row in table.to_pylist():
                 seller = out[(advertiser, row["sellerId"])]
@@ -144,6 +173,65 @@ def truth_statement(truth, month: date, today: date, rates: dict[str, Decimal]) 
         billing = Decimal(seller["media_cost"]) * (1 + rate)
         unit = Decimal(1).scaleb(-MINOR_UNITS[currencies[key[0]]])
         seller["ad_billing_amount"] = billing.quantize(unit, rounding=ROUND_HALF_UP)
+    return dict(out)
+
+
+def truth_seller_days(
+    truth, advertiser: int, days: tuple[date, ...], today: date, time_zone: str
+) -> dict[tuple[date, int], dict]:
+    """marts.fct_seller_stats_daily of ``days`` as the truth's ``/stats/sellers`` Day rows in
+    ``time_zone`` make it: (day, seller) -> measures (the policy-independent ones from the
+    AnySeller row, a policy without a row counts 0)."""
+    out: dict[tuple[date, int], dict] = {}
+    for policy, suffix in (("AnySeller", "any_seller"), ("SameSeller", "same_seller")):
+        rows = truth.stats(
+            "sellers", policy, advertiser, min(days), max(days), time_zone=time_zone, today=today
+        )
+        for row in rows.to_pylist():
+            fact = out.setdefault(
+                (row["day"], row["sellerId"]),
+                {
+                    "impressions": row["impressions"],
+                    "clicks": row["clicks"],
+                    "cost": row["cost"],
+                    "sale_units_same_seller": 0,
+                    "revenue_same_seller": Decimal(0),
+                    "sale_units_any_seller": 0,
+                    "revenue_any_seller": Decimal(0),
+                },
+            )
+            fact[f"sale_units_{suffix}"] = row["saleUnits"]
+            fact[f"revenue_{suffix}"] = row["revenue"]
+    return out
+
+
+def local_day_in_utc(day: date, time_zone: str) -> tuple[datetime, datetime]:
+    """The UTC instants (naive) where ``day`` of ``time_zone`` starts and ends."""
+    zone = ZoneInfo(time_zone)
+    start, end = (datetime.combine(d, time(), tzinfo=zone) for d in (day, day + timedelta(1)))
+    return start.astimezone(UTC).replace(tzinfo=None), end.astimezone(UTC).replace(tzinfo=None)
+
+
+def utc_hour_counts(
+    truth, advertiser: int, start: datetime, end: datetime, today: date
+) -> dict[int, tuple[int, int]]:
+    """seller -> (impressions, clicks) summed over the UTC hours ``[start, end)`` (naive UTC) of
+    the truth's AnySeller ``/stats/sellers`` Hour rows requested in UTC."""
+    rows = truth.stats(
+        "sellers",
+        "AnySeller",
+        advertiser,
+        start.date(),
+        (end - timedelta(hours=1)).date(),
+        interval="Hour",
+        time_zone="UTC",
+        today=today,
+    )
+    out: dict[int, tuple[int, int]] = defaultdict(lambda: (0, 0))
+    for row in rows.to_pylist():
+        if start <= row["hour"] < end:
+            imp, clk = out[row["sellerId"]]
+            out[row["sellerId"]] = (imp + row["impressions"], clk + row["clicks"])
     return dict(out)
 
 

@@ -1,9 +1,11 @@
 """Month close end to end against the simulator and its clock (one scenario, many assertions).
 
-Load October and early November at clock 1, close October, move the clock so that late October
-restates, re-load the lookback window: the snapshot must not move, the adjustments must equal the
-restatement computed from the simulator's ground truth, re-closing needs a reopen, an incomplete
-month is refused, and a damaged day file blocks the close through the reconciliation check.
+The marketplace closes its books in Paris days (MPO_TIME_ZONE=Europe/Paris), so October ends with
+the 25-hour day of 2026-10-25 and every truth is computed in Paris days. Load October and early
+November at clock 1, close October, move the clock so that late October restates, re-load the
+lookback window: the snapshot must not move, the adjustments must equal the restatement computed
+from the simulator's ground truth, re-closing needs a reopen, an incomplete month is refused, and
+a damaged day file blocks the close through the reconciliation check.
 """
 
 from __future__ import annotations
@@ -11,38 +13,50 @@ from __future__ import annotations
 import csv
 import io
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import dagster as dg
+import pyarrow.parquet as pq
 import pytest
 from fin_scenario_helpers import (
+    AROUND_DST_END,
     CLOCK_1,
     CLOCK_2,
     CONFIG,
+    DST_END,
+    FACT_MEASURES,
     MEASURES,
     OCTOBER,
+    ZONE,
     bump_clicks,
     dbt_full_refresh,
     expected_adjustments,
     fee_rates,
+    local_day_in_utc,
+    move_clock,
     point_at,
     query,
     rebuild_seller_facts,
     reload_and_rebuild,
+    truth_seller_days,
     truth_statement,
+    utc_hour_counts,
 )
 from rich.console import Console
 
 from mpo_pipeline import cli
+from mpo_pipeline.defs import resources as defs_resources
 from mpo_pipeline.defs.finance.month_close import month_close
 from mpo_pipeline.defs.ingest.stats_assets import STATS_ASSETS
 from mpo_pipeline.defs.resources import build_resources
 from mpo_pipeline.finance_cli import close_month
+from mpo_pipeline.lake import ENDPOINTS, stats_path
 from mpo_pipeline.runner import range_tags, run_job
-from mpo_pipeline.simulator import running_simulator
+from mpo_pipeline.simulator import GroundTruth, running_simulator
 
 pytestmark = pytest.mark.timeout(900)  # one module-wide scenario: several Dagster + dbt runs
 SNAPSHOT = (
@@ -54,6 +68,10 @@ ADJUSTMENTS = (
     "select * from marts.fct_post_close_adjustments order by month, advertiser_id, seller_id"
 )
 TAMPERED_DAY = date(2026, 10, 15)
+FACTS_AROUND_DST_END = (
+    f"select report_date, advertiser_id, seller_id, {', '.join(FACT_MEASURES)}, time_zone "
+    "from marts.fct_seller_stats_daily where report_date between ? and ?"
+)
 
 
 @dataclass
@@ -69,8 +87,12 @@ class Outcome:
     """Everything the scenario observed, for the tests below to judge."""
 
     root: Path
+    truth: GroundTruth | None = None  # pure Python: usable after the simulator stopped
+    rates: dict[str, Decimal] = field(default_factory=dict)
     advertisers: list[int] = field(default_factory=list)
     load_ok: bool = False
+    lake_around_dst_end: dict[tuple, list[dict]] = field(default_factory=dict)
+    facts_around_dst_end: list[dict] = field(default_factory=list)
     first: Step | None = None
     closes_after_first: list[dict] = field(default_factory=list)
     snapshot_before: list[dict] = field(default_factory=list)
@@ -130,15 +152,32 @@ def _asset_failure(partition: str, resources: dict) -> str:
 def scenario(tmp_path_factory) -> Outcome:
     root = tmp_path_factory.mktemp("finance")
     out = Outcome(root=root)
-    with pytest.MonkeyPatch.context() as mp, running_simulator(CONFIG) as sim:
+    with (
+        ExitStack() as cleanup,
+        pytest.MonkeyPatch.context() as mp,
+        running_simulator(CONFIG) as sim,
+    ):
+        # Settings cached from this environment must not outlive it (next file, same worker).
+        cleanup.callback(defs_resources.settings.cache_clear)
         settings = point_at(mp, sim, root)
         warehouse = settings.warehouse.resolve()
+        out.truth = sim.truth
         out.advertisers = [a["id"] for a in sim.truth.advertisers()]
-        rates = fee_rates(settings.seller_directory)
+        out.rates = rates = fee_rates(settings.seller_directory)
 
         # Clock 1: load October and November 1st through the real `load` job, close October.
         out.load_ok = run_job("load", tags=range_tags("2026-10-01", "2026-11-01")).success
         out.lap("load")
+        for day in AROUND_DST_END:  # read now: the reload at clock 2 rewrites these days
+            for endpoint in ENDPOINTS:
+                for policy in ("SameSeller", "AnySeller"):
+                    for adv in out.advertisers:
+                        path = stats_path(settings.lake_dir, endpoint, policy, day, adv)
+                        rows = pq.read_table(path).to_pylist() if path.exists() else []
+                        out.lake_around_dst_end[(endpoint, policy, adv, day)] = rows
+        out.facts_around_dst_end = query(
+            warehouse, FACTS_AROUND_DST_END, [AROUND_DST_END[0], AROUND_DST_END[-1]]
+        )
         out.first = _close(OCTOBER, closed_by="ana")
         out.lap("first close")
         out.closes_after_first = query(warehouse, CLOSES)
@@ -148,10 +187,10 @@ def scenario(tmp_path_factory) -> Outcome:
             warehouse, "select * from marts.rpt_monthly_reconciliation where month = ?", [OCTOBER]
         )
         out.adjustments_after_first = query(warehouse, ADJUSTMENTS)
-        out.truth_1 = truth_statement(sim.truth, OCTOBER, CLOCK_1, rates)
+        out.truth_1 = truth_statement(sim.truth, OCTOBER, CLOCK_1, rates, time_zone=ZONE)
 
         # Clock 2: late October restates; the daily refresh re-loads its lookback window.
-        sim.set_today(CLOCK_2)
+        move_clock(mp, sim, CLOCK_2)
         runs = reload_and_rebuild(date(2026, 10, 12), date(2026, 11, 11))
         out.reload_ok = len(runs) == 2 and all(run.success for run in runs)
         out.reload_errors = [
@@ -160,7 +199,7 @@ def scenario(tmp_path_factory) -> Outcome:
         out.lap("reload")
         out.snapshot_after_reload = query(warehouse, SNAPSHOT, [close_1])
         out.adjustments = query(warehouse, ADJUSTMENTS)
-        out.truth_2 = truth_statement(sim.truth, OCTOBER, CLOCK_2, rates)
+        out.truth_2 = truth_statement(sim.truth, OCTOBER, CLOCK_2, rates, time_zone=ZONE)
 
         # Refusals: a closed month without reopen, a month not over, a month not loaded.
         resources = build_resources(settings)
@@ -239,6 +278,80 @@ def test_snapshot_matches_the_truth_at_close(scenario):
     assert got.keys() == scenario.truth_1.keys()
     for key, truth in scenario.truth_1.items():
         assert {m: got[key][m] for m in MEASURES} == truth, key
+
+
+def _nonzero(counts: dict[int, tuple[int, int]]) -> dict[int, tuple[int, int]]:
+    return {seller: c for seller, c in counts.items() if c != (0, 0)}
+
+
+def test_the_zone_matters_around_the_dst_end(scenario):
+    # Guards the tests below: a pipeline asking for UTC days would fail them.
+    truth = scenario.truth
+    start, end = local_day_in_utc(DST_END, ZONE)
+    assert end - start == timedelta(hours=25)
+    for adv in scenario.advertisers:
+        paris = truth_seller_days(truth, adv, AROUND_DST_END, CLOCK_1, ZONE)
+        utc = truth_seller_days(truth, adv, AROUND_DST_END, CLOCK_1, "UTC")
+        for day in AROUND_DST_END:
+            paris_day = [m["impressions"] for (d, _), m in paris.items() if d == day]
+            utc_day = [m["impressions"] for (d, _), m in utc.items() if d == day]
+            assert sum(paris_day) != sum(utc_day), (adv, day)
+        # Paris's 2026-10-25 is 25 UTC hours of traffic, and its 25th hour is not empty.
+        day_25h = {
+            s: (m["impressions"], m["clicks"]) for (d, s), m in paris.items() if d == DST_END
+        }
+        assert _nonzero(day_25h) == _nonzero(utc_hour_counts(truth, adv, start, end, CLOCK_1))
+        first_24 = utc_hour_counts(truth, adv, start, end - timedelta(hours=1), CLOCK_1)
+        assert sum(i for i, _ in first_24.values()) < sum(i for i, _ in day_25h.values())
+    october_in_utc = truth_statement(truth, OCTOBER, CLOCK_1, scenario.rates, time_zone="UTC")
+    assert october_in_utc != scenario.truth_1
+
+
+def _sorted(rows: list[dict]) -> list[dict]:
+    return sorted(rows, key=lambda r: tuple(str(v) for v in r.values()))
+
+
+def test_lake_around_the_dst_end_holds_the_paris_days(scenario):
+    assert scenario.load_ok
+    compared = 0
+    for (endpoint, policy, adv, day), rows in scenario.lake_around_dst_end.items():
+        truth = scenario.truth.stats(endpoint, policy, adv, day, day, time_zone=ZONE, today=CLOCK_1)
+        got = [{c: r[c] for c in truth.column_names} for r in rows]
+        assert _sorted(got) == _sorted(truth.to_pylist()), (endpoint, policy, adv, day)
+        assert all(r["time_zone"] == ZONE for r in rows)  # lineage: the zone of the days
+        compared += len(got)
+    assert compared > 100
+
+
+def test_daily_facts_around_the_dst_end_are_the_paris_days(scenario):
+    got = {
+        (r["report_date"], r["advertiser_id"], r["seller_id"]): r
+        for r in scenario.facts_around_dst_end
+    }
+    expected = {
+        (day, adv, seller): measures
+        for adv in scenario.advertisers
+        for (day, seller), measures in truth_seller_days(
+            scenario.truth, adv, AROUND_DST_END, CLOCK_1, ZONE
+        ).items()
+    }
+    assert got.keys() == expected.keys()
+    for key, measures in expected.items():
+        assert {m: got[key][m] for m in FACT_MEASURES} == measures, key
+    assert {r["time_zone"] for r in got.values()} == {ZONE}
+
+
+def test_october_25_in_the_warehouse_is_the_25_utc_hours_from_22_00_on_the_24th(scenario):
+    start, end = local_day_in_utc(DST_END, ZONE)
+    for adv in scenario.advertisers:
+        day = {
+            r["seller_id"]: (r["impressions"], r["clicks"])
+            for r in scenario.facts_around_dst_end
+            if (r["report_date"], r["advertiser_id"]) == (DST_END, adv)
+        }
+        assert _nonzero(day) == _nonzero(
+            utc_hour_counts(scenario.truth, adv, start, end, CLOCK_1)
+        ), adv
 
 
 def test_snapshot_unchanged_by_restatement(scenario):
