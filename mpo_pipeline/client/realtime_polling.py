@@ -1,8 +1,11 @@
 """Waiting for a real-time export job: polite polling with backoff, and status → typed error.
 
 The API asks for at most one poll every 5–10 s (reference §4). The first poll comes one interval
-after creation, each later one after an interval grown by ``backoff`` up to ``max_interval``;
-``sleep`` and ``monotonic`` are injected so tests run on a fake clock.
+after creation, each later one after an interval grown by ``backoff`` up to ``max_interval``; no
+wait is ever shorter than ``floor`` (5 s against the API), not even the last one before the
+deadline. A status the reference does not list fails at once, naming it; the listed ``Unknown``
+is polled again at most ``MAX_UNKNOWN_POLLS`` times in a row. ``sleep`` and ``monotonic`` are
+injected so tests run on a fake clock.
 """
 
 from __future__ import annotations
@@ -10,11 +13,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from .realtime_errors import (
     RealtimeError,
     RealtimeExportExpiredError,
     RealtimeExportFailedError,
+    RealtimeStatusError,
     RealtimeTimeoutError,
 )
 from .realtime_status import ExportJob, ExportStatus
@@ -23,20 +28,36 @@ DEFAULT_POLL_INTERVAL = 5.0
 DEFAULT_MAX_POLL_INTERVAL = 30.0
 DEFAULT_POLL_BACKOFF = 1.5
 DEFAULT_JOB_TIMEOUT = 900.0
+API_MIN_POLL_INTERVAL = 5.0  # "poll no more than once every 5-10 s"
+MAX_UNKNOWN_POLLS = 3
+_LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+def poll_floor(base_url: str) -> float:
+    """The shortest wait allowed between two polls of ``base_url``: the API's 5 s, except on
+    loopback (the local simulator, whose jobs take a fraction of a second)."""
+    host = (urlsplit(base_url).hostname or "").lower()
+    return 0.0 if host in _LOOPBACK else API_MIN_POLL_INTERVAL
 
 
 @dataclass(frozen=True)
 class PollPolicy:
-    """How often to poll and for how long (seconds)."""
+    """How often to poll and for how long (seconds); no wait is shorter than ``floor``."""
 
     interval: float = DEFAULT_POLL_INTERVAL
     max_interval: float = DEFAULT_MAX_POLL_INTERVAL
     backoff: float = DEFAULT_POLL_BACKOFF
     timeout: float = DEFAULT_JOB_TIMEOUT
+    floor: float = API_MIN_POLL_INTERVAL
 
     def __post_init__(self) -> None:
         if not self.interval > 0:
             raise ValueError(f"poll interval must be positive, got {self.interval}")
+        if self.interval < self.floor:
+            raise ValueError(
+                f"poll interval {self.interval}s is below {self.floor}s: the Real-Time API asks "
+                "for at most one poll every 5-10 s"
+            )
         if self.max_interval < self.interval:
             raise ValueError(
                 f"max poll interval {self.max_interval} is below the interval {self.interval}"
@@ -54,8 +75,17 @@ def _error(cls: type[RealtimeError], job: ExportJob, text: str) -> RealtimeError
 
 
 def check_job(job: ExportJob) -> None:
-    """Raise the typed error of a ``Failure`` or ``Expired`` job; anything else passes."""
+    """Raise the typed error of a ``Failure`` or ``Expired`` job, or of a status the reference
+    does not list; anything else passes."""
     detail = f" (message: {job.message})" if job.message else ""
+    if job.status is ExportStatus.UNKNOWN and not job.is_listed_status:
+        raise _error(
+            RealtimeStatusError,
+            job,
+            f"real-time export {job.export_id} has status {job.raw_status!r}, which the API "
+            f"reference does not list (Pending, Done, Failure, Expired, Unknown){detail}; "
+            "stopping instead of polling until the timeout: teach the client this status",
+        )
     if job.status is ExportStatus.FAILURE:
         raise _error(
             RealtimeExportFailedError,
@@ -92,11 +122,19 @@ class ExportPoller:
         policy = self.policy
         deadline = self._monotonic() + policy.timeout
         interval = policy.interval
-        polls = 0
+        polls = unknown = 0
         while True:
             check_job(job)
             if job.status is ExportStatus.DONE:
                 return job, polls
+            unknown = unknown + 1 if job.status is ExportStatus.UNKNOWN else 0
+            if unknown > MAX_UNKNOWN_POLLS:
+                raise _error(
+                    RealtimeStatusError,
+                    job,
+                    f"real-time export {job.export_id} reported status {job.raw_status!r} "
+                    f"{unknown} times in a row; giving up instead of polling until the timeout",
+                )
             remaining = deadline - self._monotonic()
             if remaining <= 0:
                 raise _error(
@@ -112,7 +150,8 @@ class ExportPoller:
                     job.export_id,
                     job.raw_status,
                 )
-            self._sleep(min(interval, remaining))
+            # Near the deadline the wait shrinks to what is left, never below the API's floor.
+            self._sleep(max(min(interval, remaining), policy.floor))
             interval = min(interval * policy.backoff, policy.max_interval)
             job = poll(job.export_id)
             polls += 1

@@ -3,12 +3,14 @@
 Reference §4: ``{"data": {"type": ..., "attributes": RealTimeProductReportJob}}`` with
 ``advertiserIds`` (required), optional id filters, ``dimensions``, ``metrics``, either
 ``lookbackWindow`` (minutes, 60–1440) or ``startDate``/``endDate`` (UTC, at most 24 h back),
-``fileFormat`` (``Csv``/``Json``), ``timezone`` and ``currency``. Enum values are accepted in any
+``fileFormat`` (``Csv``/``Json``), ``timezone`` and ``currency`` (the API's default is a "local
+currency", once documented as EUR: the pipeline always names it). Enum values are accepted in any
 casing and sent in the enum's own form.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -30,6 +32,7 @@ DIMENSIONS = (
     "Minute",
 )
 METRICS = ("Clicks", "Displays", "Cost")
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
 FILE_FORMATS = ("Csv", "Json")
 MIN_LOOKBACK_MINUTES = 60
 MAX_LOOKBACK_MINUTES = 1440
@@ -123,8 +126,11 @@ class RealtimeReportRequest:
                 raise ValueError("lookback_minutes and start/end are mutually exclusive")
             if self.end is not None and self.end <= self.start:
                 raise ValueError(f"end {self.end} must be after start {self.start}")
-            end = self.end or datetime.now(UTC)
-            if end - self.start > timedelta(minutes=MAX_LOOKBACK_MINUTES):
+            # Without an end the server's now ends the window: its clock, not this machine's,
+            # judges the 24 hours then.
+            if self.end is not None and self.end - self.start > timedelta(
+                minutes=MAX_LOOKBACK_MINUTES
+            ):
                 raise ValueError("start/end may span at most 24 hours (1440 minutes)")
         set_(self, "dimensions", _canonical(self.dimensions, DIMENSIONS, "dimension"))
         set_(self, "metrics", _canonical(self.metrics, METRICS, "metric"))
@@ -136,6 +142,8 @@ class RealtimeReportRequest:
             ZoneInfo(self.time_zone)
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"time_zone {self.time_zone!r} is not an IANA time zone") from None
+        if self.currency is not None and not _CURRENCY.match(str(self.currency)):
+            raise ValueError(f"currency {self.currency!r} is not an ISO 4217 code such as EUR")
 
     def attributes(self) -> dict[str, Any]:
         """The ``RealTimeProductReportJob`` attributes (ids as strings, per the OAS)."""

@@ -2,7 +2,8 @@
 
 Shape (reference §4): ``{"data": {"type", "attributes": {"exportId", "status", "message"}},
 "errors": [...], "warnings": [...]}``. Statuses are compared case-insensitively (the enum says
-``Pending``, the prose ``PENDING``); an unknown status reads as ``Unknown`` and is polled again.
+``Pending``, the prose ``PENDING``); a status outside the enum reads as ``Unknown`` with its raw
+value kept, and the poller fails on it at once (``ExportJob.is_listed_status``).
 """
 
 from __future__ import annotations
@@ -51,6 +52,11 @@ class ExportJob:
     message: str | None = None
     warnings: tuple[str, ...] = ()
     reused: bool = False
+
+    @property
+    def is_listed_status(self) -> bool:
+        """Whether ``raw_status`` is one of the enum's values (in any casing)."""
+        return (self.raw_status or "").strip().lower() in _BY_LOWER
 
 
 class _Problem(msgspec.Struct):

@@ -110,10 +110,13 @@ class ApiSession:
         json: object | None = None,
         accept: str = "application/json",
         passthrough: frozenset[int] = frozenset(),
+        retry_unsent_only: bool = False,
         context: str = "",
     ) -> httpx.Response:
         """One call through the transport (retries, 401 refresh, typed errors); statuses in
-        ``passthrough`` are returned to the caller at once, neither retried nor raised."""
+        ``passthrough`` are returned to the caller at once, neither retried nor raised;
+        ``retry_unsent_only`` retries only failures where the request cannot have been acted on
+        (a call that must not run twice, like the real-time export creation)."""
         return self._transport.send(
             method,
             self.url(path),
@@ -122,6 +125,7 @@ class ApiSession:
             accept=accept,
             auth=self._tokens,
             passthrough=passthrough,
+            retry_unsent_only=retry_unsent_only,
             context=context,
         )
 

@@ -3,7 +3,10 @@
 The loop follows openai-python's: attempt, classify the outcome, either return, raise a typed
 error at once, or sleep (server hint or backoff) and try again up to ``max_attempts`` times.
 Retried: transport errors (connect/read/protocol errors, a body cut short), timeouts, 408, 429
-and 5xx. Everything else is final on the first answer.
+and 5xx. Everything else is final on the first answer. A request that must not run twice (the
+real-time export creation) asks for ``retry_unsent_only``: then only the failures where the request
+cannot have reached the server (connection refused, connect or pool timeout), 408 and 429 are
+retried; any other failure raises :class:`MpoOutcomeUnknownError` at once.
 """
 
 from __future__ import annotations
@@ -16,12 +19,22 @@ import httpx
 import msgspec
 
 from .backoff import backoff_seconds, exhausted_budget_wait, server_wait
-from .errors import MpoAuthError, redact
+from .errors import MpoAuthError, MpoServerError, redact
 from .http_errors import Exchange, exhausted_error, final_error
 from .metrics import ClientMetrics, DeprecationNotice
 from .ratelimit import RateLimiter
 
 RETRYABLE_STATUSES = frozenset({408, 429})
+# The request never left this machine: nothing can have been processed, a retry is always safe.
+UNSENT_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+class MpoOutcomeUnknownError(MpoServerError):
+    """A ``retry_unsent_only`` request failed after it may have reached the server (a 5xx, a read
+    timeout, a connection dropped): the server may have acted on it, so it was not retried."""
+
+
+_MAYBE_APPLIED = "the server may have acted on it, so it is not retried"
 
 
 class TokenSource(Protocol):
@@ -72,6 +85,7 @@ class Transport:
         auth: TokenSource | None = None,
         token_request: bool = False,
         passthrough: frozenset[int] = frozenset(),
+        retry_unsent_only: bool = False,
         context: str = "",
     ) -> httpx.Response:
         """Send until a 2xx arrives (returned) or a final failure (raised as an ``MpoError``).
@@ -81,6 +95,7 @@ class Transport:
         bypasses the call budget and any final non-2xx is an :class:`MpoAuthError`. A status in
         ``passthrough`` is returned at once, for the caller to judge (the real-time export
         creation's 429 is an hourly quota: retrying it within seconds only burns attempts).
+        ``retry_unsent_only`` (a request that must not be applied twice): see the module docstring.
         """
         body: dict[str, Any] = {"data": data}
         if json is not None:
@@ -108,13 +123,21 @@ class Transport:
                 headers["Authorization"] = f"Bearer {token}"
             self._metrics.increment("token_requests" if token_request else "calls")
             failure: str | None = None
+            unsent = False
             try:
                 response = self._http.request(method, request_url, headers=headers, **body)
             except (httpx.TransportError, httpx.DecodingError) as exc:
                 # Covers timeouts, connect/read errors and a connection dropped mid-body
                 # (RemoteProtocolError): the body is read inside request(), so it lands here.
                 failure = f"{type(exc).__name__}: {redact(str(exc), self._secrets()) or '-'}"
+                unsent = isinstance(exc, UNSENT_ERRORS)
             if failure is not None:
+                if retry_unsent_only and not unsent:
+                    raise MpoOutcomeUnknownError(
+                        exchange.message(f"failed after it was sent: {failure}", _MAYBE_APPLIED),
+                        method=method,
+                        path=path,
+                    )
                 if attempt < self._max_attempts:
                     self._retry(method, path, failure, backoff_seconds(attempt), attempt)
                     continue
@@ -142,6 +165,8 @@ class Transport:
                     "the API rejected a freshly issued access token twice; check the app's "
                     "permissions (MarketingSolutions_Campaign_Read)",
                 )
+            if retry_unsent_only and status >= 500:
+                raise exchange.error(MpoOutcomeUnknownError, response, _MAYBE_APPLIED)
             if status in RETRYABLE_STATUSES or status >= 500:
                 if status == 429:
                     self._metrics.increment("rate_limited")

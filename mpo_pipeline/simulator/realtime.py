@@ -8,8 +8,16 @@
 - poll:     ``GET .../stats/report-jobs/{reportId}`` → the same shape, status ``Pending``,
   ``Done`` (message ``rows_count=N``), ``Failure`` or ``Expired``; unknown id → 404.
 - download: ``GET .../stats/realtime-reports/{reportId}`` → the raw file, ``text/csv`` or
-  ``application/json`` as requested by ``fileFormat``; not ready → 400 ``export-not-ready``,
-  failed → 400 ``export-failed``, expired → 404 ``export-expired``.
+  ``application/json`` as requested by ``fileFormat`` (or another ``download_shape``: gzip, the
+  OAS wrapper, NDJSON, a 302 to ``/_storage/realtime/{reportId}?sig=...``, which serves the file
+  without auth and refuses a bearer token); not ready → 400 ``export-not-ready``, failed → 400
+  ``export-failed``, expired → 404 ``export-expired``.
+
+Two 429s, told apart by their headers: the gate's per-minute call limit (``x-ratelimit-remaining:
+0``, ``x-ratelimit-reset`` within the minute, no ``Retry-After``) and the hourly creation quota
+here (``Retry-After``: seconds until a creation slot frees, while ``x-ratelimit-remaining`` still
+counts calls left). A creation whose answer is "lost" (``lose_create_answers``) creates its job
+and answers 502, like a gateway that timed out after the API acted.
 
 The gate (auth, rate limit, faults) runs first, as for every API path. Behaviour knobs and test
 controls: :func:`~.realtime_service.realtime_of` (``RealtimeConfig``).
@@ -17,11 +25,15 @@ controls: :func:`~.realtime_service.realtime_of` (``RealtimeConfig``).
 
 from __future__ import annotations
 
+import base64
+import gzip
+import hashlib
 import re
 from dataclasses import replace
 
+import msgspec
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from .errors import ApiError, validation_error
@@ -42,6 +54,7 @@ _PATTERNS = [
     for _, path in REALTIME_PATHS.values()
 ]
 JOB_STATUS_TYPE = "RealTimeProductReportJobStatus"
+STORAGE_PATH = "/_storage/realtime/{reportId}"
 
 
 def is_realtime_path(rest: str) -> bool:
@@ -56,6 +69,8 @@ def _service(request: Request) -> RealtimeService:
 def _job_response(service: RealtimeService, job: Job, status: str | None = None) -> Response:
     status = status or service.status(job)
     message = None
+    if status == "Pending":
+        status = service.config.pending_status
     if status == "Done":
         message = f"rows_count={service.render(job)[2]}"
     elif status == "Failure":
@@ -91,6 +106,14 @@ async def create_export(request: Request) -> Response:
             f"retry in {exc.retry_after} s",
             headers={"Retry-After": str(exc.retry_after)},
         ) from None
+    if service.take_lost_answer():
+        raise ApiError(
+            502,
+            "availability",
+            "bad-gateway",
+            "Bad Gateway",
+            "the gateway timed out waiting for the API (simulated: the export was created)",
+        )
     return _job_response(service, job)
 
 
@@ -122,13 +145,45 @@ def download_export(request: Request) -> Response:
             404, "unknown", "export-expired", "Not Found", f"export {job.export_id} has expired"
         )
     content, media_type, _rows = service.render(job)
+    shape = service.config.download_shape
+    if shape == "redirect":
+        location = STORAGE_PATH.format(reportId=job.export_id) + f"?sig={_signature(job)}"
+        return RedirectResponse(location, status_code=302)
+    if shape == "gzip":
+        return Response(gzip.compress(content), media_type="application/gzip")
+    if shape == "oas-wrapper":
+        attributes = base64.b64encode(content).decode("ascii")
+        body = {"data": {"type": "FileStreamResult", "attributes": attributes}}
+        return Response(encode({**body, "errors": [], "warnings": []}), media_type=media_type)
+    if shape == "ndjson" and media_type == "application/json":
+        lines = b"".join(msgspec.json.encode(row) + b"\n" for row in msgspec.json.decode(content))
+        return Response(lines, media_type="application/x-ndjson")
+    return Response(content, media_type=media_type)
+
+
+def _signature(job: Job) -> str:
+    return hashlib.sha256(f"storage:{job.export_id}".encode()).hexdigest()[:24]
+
+
+def storage_download(request: Request) -> Response:
+    """``GET /_storage/realtime/{reportId}?sig=...``: a pre-signed link, no bearer token."""
+    service, job = _job(request)
+    if "authorization" in request.headers:
+        raise validation_error("token-not-accepted", "storage links take no Authorization header")
+    if request.query_params.get("sig") != _signature(job):
+        raise ApiError(403, "authorization", "bad-signature", "Forbidden", "invalid signature")
+    content, media_type, _rows = service.render(job)
     return Response(content, media_type=media_type)
 
 
 def routes() -> list[Route]:
-    """The three real-time routes (the gate keeps them to ``preview``/``experimental``)."""
+    """The three real-time routes (the gate keeps them to ``preview``/``experimental``) and the
+    storage route a redirected download points to (outside the API: no gate, no auth)."""
     handlers = {"create": create_export, "status": export_status, "download": download_export}
     return [
-        Route(PREFIX + path, handlers[name], methods=[method])
-        for name, (method, path) in REALTIME_PATHS.items()
+        *(
+            Route(PREFIX + path, handlers[name], methods=[method])
+            for name, (method, path) in REALTIME_PATHS.items()
+        ),
+        Route(STORAGE_PATH, storage_download, methods=["GET"]),
     ]

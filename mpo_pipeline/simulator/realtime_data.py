@@ -9,8 +9,9 @@ seller-campaign and hour. A *switched-off* seller-campaign has nothing from its 
 
 Cost is exact (nanos) down to the minute and summed exactly per served row; each row is then
 rounded on its own, half-even, to the currency's decimals (this API's own money format), so a
-row's cost is within half a minor unit of the exact world. A row is served when its displays,
-clicks or rounded cost are not all 0.
+row's cost is within half a minor unit of the exact world. An export in EUR of an advertiser served
+in another currency converts the exact cost at the profile's rate before rounding to cents. A row
+is served when its displays, clicks or rounded cost are not all 0.
 """
 
 from __future__ import annotations
@@ -73,6 +74,15 @@ def minute_values(
         minutes = scaled(hourly, wc[:, :, 1:], total) - scaled(hourly, wc[:, :, :-1], total)
         out[metric] = minutes.reshape(len(sc), -1)[:, offset : offset + count]
     return out
+
+
+def eur_factor(world: World, adv: Advertiser, q: RealtimeQuery) -> float | None:
+    """EUR per unit of the advertiser's currency when ``q`` asks for EUR and the advertiser is
+    served in another currency (its profile's rate); None when no conversion applies."""
+    served = world.changes.currency_on(adv, epoch_day(q.today))
+    if q.currency != "EUR" or served == "EUR":
+        return None
+    return 10**adv.decimals / (adv.profile.minor_per_euro_cent * 100)
 
 
 def _select(adv: Advertiser, q: RealtimeQuery, first_day: int, last_day: int) -> np.ndarray:
@@ -150,8 +160,14 @@ def advertiser_rows(
     sums = {m: total(v) for m, v in values.items() if m != "Cost"}
     units, nanos = split(values["Cost"])
     cost = carry(total(units), total(nanos))
-    minor = NANOS // 10**adv.decimals
-    sums["Cost"] = cost.units * 10**adv.decimals + round_half_even(cost.nanos, minor) // minor
+    decimals, to_eur = adv.decimals, eur_factor(world, adv, q)
+    if to_eur is None:
+        minor = NANOS // 10**adv.decimals
+        sums["Cost"] = cost.units * 10**adv.decimals + round_half_even(cost.nanos, minor) // minor
+    else:  # converted at the profile's rate, then rounded half-even to EUR cents
+        exact = (cost.units.astype(np.float64) * NANOS + cost.nanos) * to_eur
+        sums["Cost"] = np.rint(exact / (NANOS // 100)).astype(np.int64)
+        decimals = 2
     keep = np.flatnonzero(sums["Displays"] + sums["Clicks"] + sums["Cost"] > 0)
     e, t = keep // len(time_key), keep % len(time_key)
     # One member seller-campaign per entity gives its campaign and seller (all members share the
@@ -163,8 +179,9 @@ def advertiser_rows(
         "advertiser_id": np.full(len(keep), adv.id, np.int64),
         "campaign_id": adv.campaign_ids[adv.sc_campaign[first_of[e]]],
         "seller_id": adv.seller_ids[adv.sc_seller[first_of[e]]],
-        "seller_name": adv.seller_names[adv.sc_seller[first_of[e]]],
+        # names in effect on today: an export covers at most the last 24 hours
+        "seller_name": world.changes.names_on(adv, epoch_day(q.today))[adv.sc_seller[first_of[e]]],
         "local_minute": local,
         **{m: s[keep] for m, s in sums.items()},
-        "decimals": np.full(len(keep), adv.decimals, np.int64),
+        "decimals": np.full(len(keep), decimals, np.int64),
     }

@@ -3,7 +3,8 @@
 The body is ``{"data": {"type": <string>, "attributes": {...}}}``; attributes are closed
 (``additionalProperties: false``). Enum values are accepted in any casing. ``lookbackWindow``
 (minutes, 60–1440, default 60) and ``startDate``/``endDate`` are mutually exclusive; the window
-never reaches more than 24 hours before the real-time now.
+never reaches more than 24 hours before the real-time now. ``currency`` may name the advertiser's
+own currency or EUR (converted).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import msgspec
 
 from .errors import ApiError, validation_error
-from .world import World
+from .world import World, epoch_day
 
 DIMENSIONS = (
     "AdvertiserId",
@@ -76,6 +77,7 @@ class RealtimeQuery:
     today: date
     campaign_ids: tuple[int, ...] | None = None
     seller_ids: tuple[int, ...] | None = None
+    currency: str | None = None  # None: the service's default (each advertiser's own, or EUR)
 
 
 def _enum(values: object, allowed: tuple[str, ...], field: str) -> tuple[str, ...]:
@@ -182,9 +184,11 @@ def parse_request(body: bytes, world: World, now: datetime, today: date) -> Real
         raise validation_error("invalid-time-zone", f"timezone {zone!r} is unknown") from None
     currency = attrs.get("currency")
     for adv in advertisers:
-        if currency not in (None, world.advertiser(adv).currency):  # type: ignore[union-attr]
+        served = world.changes.currency_on(world.advertiser(adv), epoch_day(today))  # type: ignore[arg-type]
+        if currency not in (None, served, "EUR"):
             raise validation_error(
-                "unsupported-currency", f"the simulator serves advertiser {adv} in its currency"
+                "unsupported-currency",
+                f"the simulator serves advertiser {adv} in its currency ({served}) or in EUR",
             )
     start, end = _window(attrs, now)
     return RealtimeQuery(
@@ -198,4 +202,5 @@ def parse_request(body: bytes, world: World, now: datetime, today: date) -> Real
         today=today,
         campaign_ids=_ids(attrs.get("campaignIds"), "campaignIds"),
         seller_ids=_ids(attrs.get("sellerIds"), "sellerIds"),
+        currency=currency,
     )

@@ -4,7 +4,8 @@
     rt.configure(job_seconds=0.1, hourly_quota=3, failure_rate=0.2, fault_seed=7)
     rt.now()                                    # today 12:00 UTC + now_offset
     rt.switch_off(41111, 168001, seller_id, at=rt.now() - timedelta(minutes=75))
-    rt.fail_next(); rt.expire(export_id); rt.reset()
+    rt.configure(outage_from=rt.now() - timedelta(minutes=75))  # nothing delivered since
+    rt.fail_next(); rt.lose_create_answers(); rt.expire(export_id); rt.reset()
     rt.truth((41111,), start, end)              # the rows an export would hold, as Arrow
 
 One service per simulator, found through its ``GroundTruth`` (shared by the server state and the
@@ -16,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import threading
 import weakref
+from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 from typing import Protocol
 
@@ -45,6 +47,7 @@ class RealtimeService:
         self._lock = threading.Lock()
         self._config = config or RealtimeConfig()
         self._switch_offs: tuple[SwitchOff, ...] = ()
+        self._lost_answers = 0
         self.jobs = JobStore()
 
     @property
@@ -91,7 +94,21 @@ class RealtimeService:
         with self._lock:
             self._config = RealtimeConfig()
             self._switch_offs = ()
+            self._lost_answers = 0
             self.jobs = JobStore()
+
+    def lose_create_answers(self, count: int = 1) -> None:
+        """The next ``count`` creations create their job (quota spent) but answer 502."""
+        with self._lock:
+            self._lost_answers += count
+
+    def take_lost_answer(self) -> bool:
+        """Whether the creation just made must lose its answer (counts one down)."""
+        with self._lock:
+            if self._lost_answers <= 0:
+                return False
+            self._lost_answers -= 1
+            return True
 
     def fail_next(self, count: int = 1) -> None:
         """The next ``count`` created jobs end in ``Failure``."""
@@ -103,12 +120,26 @@ class RealtimeService:
 
     def create(self, query: RealtimeQuery, body: bytes) -> tuple[Job, bool]:
         """A job for ``query`` (or the cached identical one); may raise ``QuotaExceeded``."""
+        config = self.config
         with self._lock:
             switch_offs = self._switch_offs
-        # Identical = same body, same window, same switch-offs (so a test's change is seen).
-        digest = hashlib.sha256(body)
-        digest.update(msgspec.json.encode([query.start, query.end, str(switch_offs)]))
-        return self.jobs.create(digest.digest(), query, switch_offs, self.config)
+        if config.cache_scope == "advertisers":  # a cache blind to everything but advertisers
+            digest = hashlib.sha256(msgspec.json.encode(sorted(query.advertiser_ids)))
+        else:
+            # Identical = the same body (and switch-offs, so a test's change is seen), whatever
+            # the time: a lookbackWindow sent again 15 minutes later gets the old export back.
+            digest = hashlib.sha256(body)
+            digest.update(str(switch_offs).encode())
+        # The job's data are fixed now: its currency, and the outage in force.
+        query = replace(query, currency=query.currency or config.default_currency)
+        return self.jobs.create(digest.digest(), self._clip(query), switch_offs, config)
+
+    def _clip(self, query: RealtimeQuery) -> RealtimeQuery:
+        """``query`` without the minutes a total outage left empty."""
+        outage = self.config.outage_from
+        if outage is None or query.end <= outage:
+            return query
+        return replace(query, end=max(query.start, outage.replace(second=0, microsecond=0)))
 
     def status(self, job: Job) -> str:
         return self.jobs.status(job, self.config)
@@ -143,7 +174,8 @@ class RealtimeService:
         time_zone: str = "UTC",
     ) -> pa.Table:
         """What an export of ``[start, end)`` (default: the last 24 h up to the data horizon)
-        holds now, with the current switch-offs; lowerCamel column names."""
+        holds now, with the current switch-offs and outage, in each advertiser's own currency;
+        lowerCamel column names."""
         end = min(end or self.data_horizon(), self.data_horizon())
         start = start or end - timedelta(days=1)
         ids = advertiser_ids or tuple(a.id for a in self._truth.world.advertisers)
@@ -152,7 +184,7 @@ class RealtimeService:
         )
         with self._lock:
             switch_offs = self._switch_offs
-        return to_table(self._columns(q, switch_offs))
+        return to_table(self._columns(self._clip(q), switch_offs))
 
 
 _services: weakref.WeakKeyDictionary[GroundTruth, RealtimeService] = weakref.WeakKeyDictionary()

@@ -2,7 +2,11 @@
 -- one row per advertiser_id, campaign_id and seller_id that went dark: active (not suspended, a
 -- positive bid) with a current budget that is not used up, at least var('ops_dark_min_clicks')
 -- clicks in the var('ops_dark_baseline_minutes') minutes before the last hour, and none in the last
--- 60 minutes of the real-time data. Flags delivery that stopped; a monitoring signal only.
+-- 60 minutes before `as_of` (the pipeline's clock minus the API's latency, ops_realtime_horizon).
+-- The advertiser's newest export must claim that whole hour: then a total outage (delivery stopped, exports
+-- without its minutes) makes every busy seller-campaign go dark an hour after it began, while a
+-- stale or missing export makes nothing (the freshness checks fire instead). Flags delivery that
+-- stopped; a monitoring signal only.
 {%- set dark = 60 %}
 {%- set baseline = var('ops_dark_baseline_minutes', 60) | int %}
 
@@ -11,8 +15,29 @@ with
 horizon as (
 
     select * from {{ ref('ops_realtime_horizon') }}
-    -- the data must cover the whole dark hour, or silence means nothing
-    where covered_from <= as_of - to_minutes({{ dark }})
+
+),
+
+covered as (
+
+    -- the advertisers whose newest export claims the whole dark hour: elsewhere silence means
+    -- nothing (an export skipped, stale or still to come)
+    select x.advertiser_id
+    from (
+        select
+            unnest(advertiser_id_list) as advertiser_id,
+            window_start,
+            window_end,
+            requested_at,
+            extracted_at
+        from {{ ref('ops_realtime_exports') }}
+    ) as x
+    cross join horizon as h
+    qualify row_number() over (
+        partition by x.advertiser_id order by x.requested_at desc, x.extracted_at desc
+    ) = 1
+        and x.window_start <= h.as_of - to_minutes({{ dark }})
+        and x.window_end >= h.as_of
 
 ),
 
@@ -29,6 +54,7 @@ activity as (
         any_value(h.as_of) as as_of
     from {{ ref('ops_realtime_minutes') }} as m
     cross join horizon as h
+    inner join covered as c on c.advertiser_id = m.advertiser_id
     where m.minute_start >= h.as_of - to_minutes({{ dark + baseline }})
     group by m.advertiser_id, m.campaign_id, m.seller_id
 

@@ -1,5 +1,7 @@
 """The real-time monitoring job and its 15-minute schedule (off by default: the Real-Time API is a
-beta open only to onboarded clients, and its creation quota is small)."""
+beta open only to onboarded clients, and its creation quota is small). Two ticks never create
+exports at once: the export asset holds the one slot of pool ``mpo_realtime`` and a lake lock;
+docs/realtime.md."""
 
 import dagster as dg
 
@@ -11,7 +13,8 @@ ops_realtime_job = dg.define_asset_job(
     selection=dg.AssetSelection.assets(realtime_export, dbt_ops),
     description=(
         "Export the last minutes of the Real-Time API into the lake and rebuild the ops models "
-        "(went-dark and spend-pace warnings). Monitoring only, never finance."
+        "(went-dark and spend-pace warnings; freshness checks against the pipeline's clock). "
+        "Monitoring only, never finance."
     ),
 )
 

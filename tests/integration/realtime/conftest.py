@@ -24,11 +24,13 @@ def rt_sim() -> Iterator[RunningSimulator]:
 
 
 @pytest.fixture
-def rt(rt_sim: RunningSimulator) -> Iterator[RealtimeService]:
-    """The simulator's real-time service, reset to fast test settings for each test."""
+def rt(rt_sim: RunningSimulator, monkeypatch: pytest.MonkeyPatch) -> Iterator[RealtimeService]:
+    """The simulator's real-time service, reset to fast test settings for each test; the
+    pipeline's clock (``MPO_NOW``) reads the simulator's real-time now."""
     service = realtime_of(rt_sim)
     service.reset()
     service.configure(**FAST)
     ratelimit.reset_shared_limiters()
+    monkeypatch.setenv("MPO_NOW", service.now().isoformat())
     yield service
     service.reset()

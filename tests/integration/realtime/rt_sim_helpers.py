@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
 import pyarrow as pa
+import pytest
 
 from mpo_pipeline.client import RealtimeClient, RealtimeReportRequest
 from mpo_pipeline.defs.ops.realtime_assets import REALTIME_EXPORT_KEY, RealtimeExportConfig
 from mpo_pipeline.defs.resources import LakeResource, MpoApiResource
 from mpo_pipeline.simulator import RunningSimulator, SimulatorConfig
+from mpo_pipeline.simulator.realtime_service import RealtimeService
 
 SIM_TODAY = date(2026, 3, 1)
 EXPORT_OP = "__".join(REALTIME_EXPORT_KEY.path)
@@ -93,3 +95,10 @@ def export_run_config(**overrides: Any) -> dg.RunConfig:
     """Run config of the export asset with fast polling."""
     fields: dict[str, Any] = {"poll_interval_seconds": 0.05, "max_poll_interval_seconds": 0.1}
     return dg.RunConfig(ops={EXPORT_OP: RealtimeExportConfig(**{**fields, **overrides})})
+
+
+def tick(rt: RealtimeService, monkeypatch: pytest.MonkeyPatch, minutes: int) -> datetime:
+    """Move the simulator's real-time now and the pipeline's clock (MPO_NOW) on together."""
+    rt.configure(now_offset=rt.config.now_offset + timedelta(minutes=minutes))
+    monkeypatch.setenv("MPO_NOW", rt.now().isoformat())
+    return rt.now()

@@ -1,5 +1,6 @@
 """End to end: the simulator switches a seller-campaign off → the export asset lands the minutes →
-the dbt ops models see it went dark → the asset check warns (WARN, not blocking)."""
+the dbt ops models see it went dark → the asset check warns (WARN, not blocking). Then, one tick
+later, a total outage: every busy seller-campaign goes dark and the freshness checks fail."""
 
 from __future__ import annotations
 
@@ -11,12 +12,13 @@ import dagster as dg
 import duckdb
 import pytest
 from dagster_dbt import DbtCliResource
-from rt_sim_helpers import export_run_config, fast_client, request, rt_resources
+from rt_sim_helpers import export_run_config, fast_client, request, rt_resources, tick
 
 from mpo_pipeline.defs.ingest.metadata_assets import mpo_metadata
 from mpo_pipeline.defs.ops.checks import no_seller_campaign_overpacing, no_seller_campaign_went_dark
-from mpo_pipeline.defs.ops.dbt_ops import dbt_ops
+from mpo_pipeline.defs.ops.dbt_ops import dbt_ops, ops_model_key
 from mpo_pipeline.defs.ops.realtime_assets import realtime_export
+from mpo_pipeline.defs.ops.realtime_checks import HORIZON_KEY, ops_realtime_is_current
 from mpo_pipeline.defs.transform.project import DBT_EXECUTABLE, dbt_project
 from mpo_pipeline.realtime_extract import land_realtime_export
 from mpo_pipeline.simulator import RunningSimulator
@@ -69,7 +71,8 @@ def test_went_dark_end_to_end(
     assert baseline[target] >= 3, "the seed gives no seller-campaign busy enough"
     # An export from before the switch-off: the newer export must supersede its minutes.
     with fast_client(rt_sim) as client:
-        assert land_realtime_export(client, lake, request(lookback_minutes=120)).written
+        before = land_realtime_export(client, lake, request(lookback_minutes=120), rt.now())
+        assert before.written
     rt.switch_off(*target, at=rt.now() - timedelta(minutes=75))
     last_hour = _clicks(rt, 70, 10)
     assert last_hour[target] == 0
@@ -84,8 +87,11 @@ def test_went_dark_end_to_end(
     upstream = ["run", "--select", "+path:models/ops", "--exclude", "path:models/ops"]
     assert dbt.cli(upstream, target_path=dbt_target, raise_on_error=False).wait().is_successful()
 
+    checks_run = [no_seller_campaign_went_dark, no_seller_campaign_overpacing]
+    assets = [realtime_export, dbt_ops, *checks_run, ops_realtime_is_current]
+    assert ops_model_key("ops_realtime_horizon") == HORIZON_KEY
     result = dg.materialize(
-        [realtime_export, dbt_ops, no_seller_campaign_went_dark, no_seller_campaign_overpacing],
+        assets,
         resources={**resources, "dbt": dbt},
         run_config=export_run_config(),
         instance=dg.DagsterInstance.ephemeral(),
@@ -95,11 +101,9 @@ def test_went_dark_end_to_end(
     checks = {e.check_name: e for e in result.get_asset_check_evaluations()}
     dark = checks["no_seller_campaign_went_dark"]
     assert not dark.passed and dark.severity == dg.AssetCheckSeverity.WARN
-    listed = {
-        (int(r["advertiser_id"]), int(r["campaign_id"]), int(r["seller_id"]))
-        for r in dark.metadata["seller_campaigns"].value
-    }
-    assert target in listed and control not in listed
+    assert _listed(dark) >= {target} and control not in _listed(dark)
+    for fresh in ("realtime_export_is_new", "realtime_data_is_fresh", "ops_realtime_is_current"):
+        assert checks[fresh].passed, checks[fresh].description
 
     with duckdb.connect(str(warehouse), read_only=True) as con:
         rows = con.execute(
@@ -108,9 +112,43 @@ def test_went_dark_end_to_end(
         ).fetchall()
         hourly = con.execute("select count(*), sum(clicks) from ops.ops_seller_campaign_hourly")
         assert hourly.fetchall()[0][1] > 0
-        # Two exports in the lake over the same minutes: only the newer one's rows are kept.
-        (exports,) = con.execute("select exports from ops.ops_realtime_horizon").fetchall()[0]
-        assert exports == 1 and len(list(lake.glob("realtime/export_date=*/*.parquet"))) == 2
+        # Three exports over the same minutes: only the newer ones' rows are kept.
+        kept = con.execute("select distinct export_id from ops.ops_realtime_minutes").fetchall()
+        assert before.export_id not in {k for (k,) in kept} and len(kept) == 2
+        assert len(list(lake.glob("realtime/export_date=*/*.parquet"))) == 3
     flagged = {r[:3]: r[3:] for r in rows}
     assert flagged[target] == (baseline[target], 0)
     assert checks["no_seller_campaign_overpacing"].severity == dg.AssetCheckSeverity.WARN
+
+    # The next tick, 15 minutes later: nothing was delivered for the last 75 minutes.
+    now = tick(rt, monkeypatch, 15)
+    rt.configure(outage_from=now - timedelta(minutes=75))
+    # the baseline before the silent hour [now-70, now-10), as the lake holds it
+    before_silence = _clicks(rt, 130, 70)
+    expected = {k for k in eligible if before_silence[k] >= 3}
+    assert len(expected) > 2
+    outage = dg.materialize(
+        assets,
+        resources={**resources, "dbt": dbt},
+        run_config=export_run_config(),
+        instance=dg.DagsterInstance.ephemeral(),
+    )
+    checks = {e.check_name: e for e in outage.get_asset_check_evaluations()}
+    dark = checks["no_seller_campaign_went_dark"]
+    assert not dark.passed and dark.metadata["count"].value == len(expected)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        went_dark = con.execute(
+            "select advertiser_id, campaign_id, seller_id from ops.ops_went_dark"
+        ).fetchall()
+    assert set(went_dark) == expected
+    for stale in ("realtime_data_is_fresh", "ops_realtime_is_current"):
+        assert not checks[stale].passed and checks[stale].severity == dg.AssetCheckSeverity.ERROR
+    assert "75 min before now" in (checks["realtime_data_is_fresh"].description or "")
+    assert checks["realtime_export_is_new"].passed
+
+
+def _listed(check: dg.AssetCheckEvaluation) -> set[Key]:
+    return {
+        (int(r["advertiser_id"]), int(r["campaign_id"]), int(r["seller_id"]))
+        for r in check.metadata["seller_campaigns"].value
+    }

@@ -1,7 +1,8 @@
 """Test doubles for the real-time client: a fake clock and a scriptable fake real-time API.
 
 The API answers the token endpoint itself and serves the three real-time endpoints from queues
-(``create``, ``status``, ``download``); each queue item is an ``httpx.Response`` or a callable.
+(``create``, ``status``, ``download``), and any call to ``storage.test`` (where a download may
+redirect) from ``storage``; each queue item is an ``httpx.Response`` or a callable.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ TOKEN_PREFIX = "rt-tok3n-"
 ROOT = "/preview/marketing-solutions/marketplace-performance-outcomes"
 EPOCH = 1_780_000_000.0
 EXPORT_ID = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
+STORAGE_HOST = "storage.test"
 
 Reply = httpx.Response | Callable[[httpx.Request], httpx.Response]
 
@@ -116,7 +118,7 @@ class FakeRealtimeApi:
         self.requests: list[httpx.Request] = []
         self.times: list[float] = []
         self.queues: dict[str, deque[Reply]] = {
-            k: deque() for k in ("create", "status", "download")
+            k: deque() for k in ("create", "status", "download", "storage")
         }
         self.tokens = 0
 
@@ -135,7 +137,9 @@ class FakeRealtimeApi:
         self.requests.append(request)
         self.times.append(self.clock.now)
         kind = (
-            "create"
+            "storage"
+            if request.url.host == STORAGE_HOST
+            else "create"
             if path.endswith("/realtime-reports/export")
             else "status"
             if "/report-jobs/" in path
@@ -150,6 +154,8 @@ class FakeRealtimeApi:
         self.queues[kind].extend(replies)
 
     def paths(self, kind: str) -> list[httpx.Request]:
+        if kind == "storage":
+            return [r for r in self.requests if r.url.host == STORAGE_HOST]
         marker = {
             "create": "/realtime-reports/export",
             "status": "/report-jobs/",
@@ -158,7 +164,9 @@ class FakeRealtimeApi:
         return [
             r
             for r in self.requests
-            if marker in r.url.path and (kind != "download" or not r.url.path.endswith("/export"))
+            if marker in r.url.path
+            and r.url.host != STORAGE_HOST
+            and (kind != "download" or not r.url.path.endswith("/export"))
         ]
 
 

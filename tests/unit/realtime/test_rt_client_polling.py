@@ -53,9 +53,31 @@ def test_interval_is_injectable_and_capped(api: FakeRealtimeApi, clock: FakeCloc
     api.script("create", job("Pending"))
     api.script("status", *[job("Pending")] * 5, job("Done"))
     api.script("download", json_rows(ROWS))
-    with make_client(api, clock, poll_interval=2.0, max_poll_interval=4.0, poll_backoff=2) as c:
+    with make_client(api, clock, poll_interval=6.0, max_poll_interval=12.0, poll_backoff=2) as c:
         c.run_export(request())
-    assert clock.sleeps == [2.0, 4.0, 4.0, 4.0, 4.0, 4.0]
+    assert clock.sleeps == [6.0, 12.0, 12.0, 12.0, 12.0, 12.0]
+
+
+def test_polling_faster_than_the_apis_5_seconds_is_refused(api: FakeRealtimeApi) -> None:
+    with pytest.raises(ValueError, match=r"poll interval 2.0s is below 5.0s"):
+        make_client(api, FakeClock(), poll_interval=2.0)
+
+
+def test_no_poll_comes_sooner_than_5_seconds_near_the_deadline(
+    api: FakeRealtimeApi, clock: FakeClock
+) -> None:
+    # 22 s of timeout, polls every 10 s: after two waits 2 s are left, and the last wait must
+    # still be the API's 5 s, not the 2 s left before the deadline.
+    api.script("create", job("Pending"))
+    api.script("status", *[job("Pending")] * 3)
+    with (
+        make_client(api, clock, poll_interval=10.0, poll_backoff=1, job_timeout=22.0) as c,
+        pytest.raises(RealtimeTimeoutError),
+    ):
+        c.run_export(request())
+    assert clock.sleeps == [10.0, 10.0, 5.0]
+    gaps = [b - a for a, b in zip(api.times, api.times[1:], strict=False)]
+    assert min(gaps) >= 5.0
 
 
 def test_done_at_creation_needs_no_poll(api: FakeRealtimeApi, clock: FakeClock) -> None:
@@ -114,12 +136,12 @@ def test_timeout_bounds_the_wait(api: FakeRealtimeApi, clock: FakeClock) -> None
     assert "still 'Pending'" in str(info.value)
 
 
-def test_server_errors_are_retried_by_the_shared_transport(
+def test_server_errors_on_reads_are_retried_by_the_shared_transport(
     api: FakeRealtimeApi, clock: FakeClock
 ) -> None:
-    api.script("create", problem(503, "unavailable"), job("Pending"))
+    api.script("create", job("Pending"))
     api.script("status", problem(500, "boom"), job("Done"))
-    api.script("download", json_rows(ROWS))
+    api.script("download", problem(503, "unavailable"), json_rows(ROWS))
     with make_client(api, clock) as client:
         export = client.run_export(request())
     assert export.table.num_rows == 2

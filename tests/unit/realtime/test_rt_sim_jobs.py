@@ -94,3 +94,18 @@ def test_config_is_validated() -> None:
         RealtimeConfig(hourly_quota=0)
     with pytest.raises(ValueError, match="failure_rate"):
         RealtimeConfig(failure_rate=2)
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"cache_scope": "body"}, "cache_scope"),
+        ({"default_currency": "USD"}, "default_currency"),
+        ({"outage_from": datetime(2026, 3, 1, 11)}, "outage_from"),
+        ({"pending_status": "Done"}, "pending_status"),
+        ({"download_shape": "zip"}, "download_shape"),
+    ],
+)
+def test_the_new_knobs_are_validated(changes: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        RealtimeConfig(**changes)
