@@ -175,6 +175,18 @@ def _dev(args: argparse.Namespace) -> int:
     return run_dev(port=args.port)
 
 
+def _serve_sellers(args: argparse.Namespace) -> int:
+    from mpo_pipeline.seller_portal.commands import serve_sellers
+
+    return serve_sellers(args)
+
+
+def _seller_keys(args: argparse.Namespace) -> int:
+    from mpo_pipeline.seller_portal.commands import seller_keys
+
+    return seller_keys(args, console)
+
+
 def _simulator(argv: list[str]) -> int:
     from mpo_pipeline.simulator.cli import main
 
@@ -190,6 +202,8 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "export-statement": _export_statement,
     "publish": _publish,
     "published": _published,
+    "serve-sellers": _serve_sellers,
+    "seller-keys": _seller_keys,
 }
 
 
@@ -222,6 +236,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("docs", help="dbt docs generate (offline) for the warehouse")
     dev = sub.add_parser("dev", help="the Dagster UI against the simulator")
     dev.add_argument("--port", type=int, default=3000, help="UI port on 127.0.0.1")
+    from mpo_pipeline.seller_portal.commands import add_parsers
+
+    add_parsers(sub)
     return parser
 
 

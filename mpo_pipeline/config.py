@@ -10,13 +10,26 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 POLICIES: tuple[str, ...] = ("SameSeller", "AnySeller")
 DEFAULT_BASE_URL = "https://api.criteo.com"
 DEFAULT_API_VERSION = "2026-07"
+# What a real-time export asks for (MPO_REALTIME_DIMENSIONS / _METRICS); the ops models need the
+# REQUIRED ones (they group by them and read clicks and cost).
+REALTIME_DIMENSIONS = (
+    "AdvertiserId",
+    "CampaignId",
+    "SellerId",
+    "SellerName",
+    "Day",
+    "Hour",
+    "Minute",
+)
+REALTIME_METRICS = ("Clicks", "Displays", "Cost")
+REALTIME_REQUIRED = ("AdvertiserId", "CampaignId", "SellerId", "Day", "Hour", "Clicks", "Cost")
 
 
 class ConfigError(ValueError):
@@ -94,8 +107,23 @@ class Settings:
     warehouse: Path = Path("data/warehouse.duckdb")
     published_warehouse: Path = Path("data/published/warehouse.duckdb")
     seller_directory: Path | None = None
+    seller_kpis: Path | None = None  # MPO_SELLER_KPIS: the marketplace's seller GMV/orders file
     today: date | None = None  # MPO_TODAY: the pipeline's "today" (None = the real date)
     daily_schedule_hour: int = 6
+    # The seller portal API (`mpo-pipeline serve-sellers`, docs/seller_portal.md): its key file and
+    # the token bucket of each key (requests per second, burst), seller keys and portal keys apart.
+    seller_keys: Path = Path("data/seller_keys.sqlite3")
+    seller_api_rate: int = 5
+    seller_api_burst: int = 20
+    seller_api_portal_rate: int = 200
+    seller_api_portal_burst: int = 400
+    # Real-time monitoring (docs/realtime.md): the instant its clock reads (MPO_NOW, UTC; None =
+    # the real time, on MPO_TODAY's day when that is set), what each export asks for, and how long
+    # the data may stay silent before the freshness check fails.
+    now: datetime | None = None
+    realtime_dimensions: tuple[str, ...] = REALTIME_DIMENSIONS
+    realtime_metrics: tuple[str, ...] = REALTIME_METRICS
+    realtime_max_silence_minutes: int = 30
 
     @classmethod
     def from_env(
@@ -173,6 +201,10 @@ class Settings:
         window = _int(get, "MPO_REQUEST_WINDOW_DAYS", "31", 1, 366, problems)
         calls = _int(get, "MPO_MAX_CALLS_PER_MINUTE", "40", 1, 10_000, problems)
         schedule_hour = _int(get, "MPO_DAILY_SCHEDULE_HOUR", "6", 0, 23, problems)
+        seller_api_rate = _int(get, "MPO_SELLER_API_RATE", "5", 1, 100_000, problems)
+        seller_api_burst = _int(get, "MPO_SELLER_API_BURST", "20", 1, 1_000_000, problems)
+        portal_rate = _int(get, "MPO_SELLER_API_PORTAL_RATE", "200", 1, 100_000, problems)
+        portal_burst = _int(get, "MPO_SELLER_API_PORTAL_BURST", "400", 1, 1_000_000, problems)
 
         data_dir = Path(get("MPO_DATA_DIR", "./data"))
         lake_dir = Path(get("MPO_LAKE_DIR", str(data_dir / "lake")))
@@ -181,6 +213,7 @@ class Settings:
             "MPO_PUBLISHED_WAREHOUSE", str(data_dir / "published" / "warehouse.duckdb")
         )
         published_warehouse = Path(raw_published)
+        seller_keys = Path(get("MPO_SELLER_KEYS", str(data_dir / "seller_keys.sqlite3")))
         problems += _published_problems(raw_published, published_warehouse, warehouse)
         raw_directory = get("MPO_SELLER_DIRECTORY")
         seller_directory = Path(raw_directory) if raw_directory else None
@@ -191,6 +224,12 @@ class Settings:
             problems.append(
                 f"MPO_SELLER_DIRECTORY={raw_directory!r} must be a .csv or .parquet file"
             )
+        raw_kpis = get("MPO_SELLER_KPIS")
+        seller_kpis = Path(raw_kpis) if raw_kpis else None
+        if seller_kpis is not None and seller_kpis.suffix.lower() not in (".csv", ".parquet"):
+            problems.append(f"MPO_SELLER_KPIS={raw_kpis!r} must be a .csv or .parquet file")
+
+        realtime = _realtime_settings(get, problems, today, time_zone)
 
         if problems:
             raise ConfigError(problems)
@@ -211,8 +250,15 @@ class Settings:
             warehouse=warehouse,
             published_warehouse=published_warehouse,
             seller_directory=seller_directory,
+            seller_kpis=seller_kpis,
             daily_schedule_hour=schedule_hour,
+            seller_keys=seller_keys,
+            seller_api_rate=seller_api_rate,
+            seller_api_burst=seller_api_burst,
+            seller_api_portal_rate=portal_rate,
+            seller_api_portal_burst=portal_burst,
             today=today,
+            **realtime,
         )
 
 
@@ -253,3 +299,73 @@ def _int(get, name: str, default: str, low: int, high: int, problems: list[str])
         problems.append(f"{name}={value} is outside {low}..{high}")
         return int(default)
     return value
+
+
+def _parse_now(
+    raw: str, today: date | None, time_zone: str, problems: list[str]
+) -> datetime | None:
+    """``MPO_NOW``: an ISO-8601 instant with an offset, on ``MPO_TODAY``'s day if both are set."""
+    try:
+        now = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        problems.append(f"MPO_NOW={raw!r} is not an ISO-8601 date-time, e.g. 2026-03-01T12:00:00Z")
+        return None
+    if now.tzinfo is None:
+        problems.append(f"MPO_NOW={raw!r} needs a UTC offset, e.g. 2026-03-01T12:00:00Z")
+        return None
+    try:
+        local_day = now.astimezone(ZoneInfo(time_zone)).date()
+    except (ZoneInfoNotFoundError, ValueError):
+        local_day = None  # MPO_TIME_ZONE is reported on its own
+    if today is not None and local_day is not None and local_day != today:
+        problems.append(
+            f"MPO_NOW={raw!r} falls on {local_day} in {time_zone}, not on MPO_TODAY={today}: "
+            "the pipeline has one clock"
+        )
+    return now.astimezone(UTC)
+
+
+def _names(raw: str, allowed: tuple[str, ...], name: str, problems: list[str]) -> tuple[str, ...]:
+    """Comma-separated enum names in any casing, returned in the enum's own spelling."""
+    by_lower = {a.lower(): a for a in allowed}
+    values = [v.strip() for v in raw.split(",") if v.strip()]
+    unknown = [v for v in values if v.lower() not in by_lower]
+    if unknown:
+        problems.append(f"{name} has unknown names {unknown}; allowed: {', '.join(allowed)}")
+    return tuple(dict.fromkeys(by_lower[v.lower()] for v in values if v.lower() in by_lower))
+
+
+def _realtime_settings(
+    get, problems: list[str], today: date | None, time_zone: str
+) -> dict[str, object]:
+    """The real-time monitoring settings (``MPO_NOW``, ``MPO_REALTIME_*``)."""
+    # Imported here: the client package imports this module (Secret) at its own import time.
+    from mpo_pipeline.client.realtime_request import DIMENSIONS, METRICS
+
+    raw_now = get("MPO_NOW")
+    now = _parse_now(raw_now, today, time_zone, problems) if raw_now else None
+    dimensions = _names(
+        get("MPO_REALTIME_DIMENSIONS", ",".join(REALTIME_DIMENSIONS)),
+        DIMENSIONS,
+        "MPO_REALTIME_DIMENSIONS",
+        problems,
+    )
+    metrics = _names(
+        get("MPO_REALTIME_METRICS", ",".join(REALTIME_METRICS)),
+        METRICS,
+        "MPO_REALTIME_METRICS",
+        problems,
+    )
+    missing = [n for n in REALTIME_REQUIRED if n not in (*dimensions, *metrics)]
+    if missing:
+        problems.append(
+            f"MPO_REALTIME_DIMENSIONS/MPO_REALTIME_METRICS leave out {missing}: the ops models "
+            "group by advertiser, campaign, seller, day and hour and read clicks and cost"
+        )
+    silence = _int(get, "MPO_REALTIME_MAX_SILENCE_MINUTES", "30", 15, 1440, problems)
+    return {
+        "now": now,
+        "realtime_dimensions": dimensions or REALTIME_DIMENSIONS,
+        "realtime_metrics": metrics or REALTIME_METRICS,
+        "realtime_max_silence_minutes": silence,
+    }

@@ -114,6 +114,8 @@ def dev_environment(
     out["MPO_PUBLISHED_WAREHOUSE"] = str(settings.published_warehouse.resolve())
     if settings.seller_directory is not None:
         out["MPO_SELLER_DIRECTORY"] = str(settings.seller_directory.resolve())
+    if settings.seller_kpis is not None:
+        out["MPO_SELLER_KPIS"] = str(settings.seller_kpis.resolve())
     out["DAGSTER_HOME"] = str(home)
     out.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "False")
     if simulator is not None:

@@ -1,5 +1,6 @@
 """Settings validation: every bad variable is reported clearly, secrets never printed."""
 
+import re
 from datetime import date
 from pathlib import Path
 
@@ -85,3 +86,102 @@ def test_mpo_today_is_validated_and_optional():
     assert Settings.from_env({**GOOD, "MPO_TODAY": "2026-10-26"}).today == date(2026, 10, 26)
     with pytest.raises(ConfigError, match="MPO_TODAY"):
         Settings.from_env({**GOOD, "MPO_TODAY": "26/10/2026"})
+
+
+def test_seller_kpis_file_is_optional_and_csv_or_parquet():
+    assert Settings.from_env(GOOD).seller_kpis is None
+    given = Settings.from_env({**GOOD, "MPO_SELLER_KPIS": "kpis/sellers.PARQUET"})
+    assert given.seller_kpis == Path("kpis/sellers.PARQUET")
+    message = r"MPO_SELLER_KPIS='kpis\.xlsx' must be a \.csv or \.parquet"
+    with pytest.raises(ConfigError, match=message):
+        Settings.from_env({**GOOD, "MPO_SELLER_KPIS": "kpis.xlsx"})
+
+
+def test_seller_portal_api_settings_default_and_follow_data_dir():
+    s = Settings.from_env({**GOOD, "MPO_DATA_DIR": "/srv/mpo"})
+    assert s.seller_keys == Path("/srv/mpo/seller_keys.sqlite3")
+    assert (s.seller_api_rate, s.seller_api_burst) == (5, 20)
+    assert (s.seller_api_portal_rate, s.seller_api_portal_burst) == (200, 400)
+    given = Settings.from_env(
+        {
+            **GOOD,
+            "MPO_SELLER_KEYS": "/keys/portal.sqlite3",
+            "MPO_SELLER_API_RATE": "2",
+            "MPO_SELLER_API_BURST": "3",
+            "MPO_SELLER_API_PORTAL_RATE": "1000",
+            "MPO_SELLER_API_PORTAL_BURST": "5000",
+        }
+    )
+    assert given.seller_keys == Path("/keys/portal.sqlite3")
+    assert (given.seller_api_rate, given.seller_api_burst) == (2, 3)
+    assert (given.seller_api_portal_rate, given.seller_api_portal_burst) == (1000, 5000)
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"MPO_SELLER_API_RATE": "0"}, "MPO_SELLER_API_RATE=0 is outside 1..100000"),
+        ({"MPO_SELLER_API_BURST": "lots"}, "MPO_SELLER_API_BURST='lots' is not a whole number"),
+        ({"MPO_SELLER_API_PORTAL_RATE": "-5"}, "MPO_SELLER_API_PORTAL_RATE=-5 is outside"),
+        ({"MPO_SELLER_API_PORTAL_BURST": "0"}, "MPO_SELLER_API_PORTAL_BURST=0 is outside"),
+    ],
+)
+def test_seller_portal_api_limits_are_validated(env, message):
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        Settings.from_env({**GOOD, **env})
+
+
+def test_realtime_settings_default_to_what_the_ops_models_need():
+    s = Settings.from_env(GOOD)
+    assert s.now is None and s.realtime_max_silence_minutes == 30
+    assert s.realtime_dimensions == (
+        "AdvertiserId",
+        "CampaignId",
+        "SellerId",
+        "SellerName",
+        "Day",
+        "Hour",
+        "Minute",
+    )
+    assert s.realtime_metrics == ("Clicks", "Displays", "Cost")
+    given = Settings.from_env(
+        {
+            **GOOD,
+            "MPO_NOW": "2026-03-01T13:00:00+01:00",
+            "MPO_TODAY": "2026-03-01",
+            "MPO_REALTIME_DIMENSIONS": "advertiserid, CAMPAIGNID,SellerId,Day,Hour",
+            "MPO_REALTIME_METRICS": "cost,clicks",
+            "MPO_REALTIME_MAX_SILENCE_MINUTES": "45",
+        }
+    )
+    assert given.now is not None and given.now.isoformat() == "2026-03-01T12:00:00+00:00"
+    assert given.realtime_dimensions == ("AdvertiserId", "CampaignId", "SellerId", "Day", "Hour")
+    assert given.realtime_metrics == ("Cost", "Clicks")
+    assert given.realtime_max_silence_minutes == 45
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"MPO_NOW": "2026-03-01 12:00"}, "MPO_NOW='2026-03-01 12:00' needs a UTC offset"),
+        ({"MPO_NOW": "noon"}, "MPO_NOW='noon' is not an ISO-8601 date-time"),
+        (
+            {
+                "MPO_NOW": "2026-03-01T23:30:00Z",
+                "MPO_TODAY": "2026-03-01",
+                "MPO_TIME_ZONE": "Asia/Tokyo",
+            },
+            "falls on 2026-03-02 in Asia/Tokyo, not on MPO_TODAY=2026-03-01",
+        ),
+        ({"MPO_REALTIME_DIMENSIONS": "AdvertiserId,Country"}, "unknown names ['Country']"),
+        ({"MPO_REALTIME_METRICS": "Clicks,Displays"}, "leave out ['Cost']"),
+        ({"MPO_REALTIME_DIMENSIONS": "AdvertiserId,CampaignId,SellerId,Day"}, "leave out ['Hour']"),
+        (
+            {"MPO_REALTIME_MAX_SILENCE_MINUTES": "5"},
+            "MPO_REALTIME_MAX_SILENCE_MINUTES=5 is outside",
+        ),
+    ],
+)
+def test_realtime_settings_are_validated(env, message):
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        Settings.from_env({**GOOD, **env})

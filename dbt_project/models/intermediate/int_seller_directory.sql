@@ -2,7 +2,8 @@
 -- one row per seller_name and valid_from: the validated seller directory and its rate history. A
 -- seller's row is valid from valid_from (NULL = since ever) until the next row of the same seller
 -- (valid_to, exclusive; NULL = still valid). A bad directory fails the build here, with one
--- message per offending row (line and seller_name) and problem.
+-- message per offending row (line and seller_name) and problem. The optional spend cap
+-- (monthly_ad_spend_cap, cap_currency) feeds the seller portal (models/marts/seller_portal).
 {%- set input = seller_directory_input(ref('demo_seller_directory')) %}
 {%- set where = input.line_word ~ ' ' %}
 {%- set has_valid_from = 'valid_from' in input.optional %}
@@ -29,11 +30,19 @@ renamed as (
         try_cast(trim(cast(commission_rate as varchar)) as double) as commission_rate_value,
         try_cast(trim(cast(ad_fee_rate as varchar)) as double) as ad_fee_rate_value,
         {%- if has_valid_from %}
-        nullif(trim(cast(valid_from as varchar)), '') as valid_from_text
+        nullif(trim(cast(valid_from as varchar)), '') as valid_from_text,
         {%- else %}
         -- no valid_from column: every row is valid since ever (one row per seller)
-        cast(null as varchar) as valid_from_text
+        cast(null as varchar) as valid_from_text,
         {%- endif %}
+        {%- for column in ['monthly_ad_spend_cap', 'cap_currency'] %}
+        {%- if column in input.optional %}
+        nullif(trim(cast({{ column }} as varchar)), '') as {{ column }}_text{{ ',' if not loop.last }}
+        {%- else %}
+        -- no {{ column }} column: no spend cap
+        cast(null as varchar) as {{ column }}_text{{ ',' if not loop.last }}
+        {%- endif %}
+        {%- endfor %}
 
     from source
 
@@ -47,7 +56,12 @@ parsed as (
         case
             when regexp_full_match(valid_from_text, '\d{4}-\d{2}-\d{2}')
                 then cast(try_strptime(valid_from_text, '%Y-%m-%d') as date)
-        end as valid_from_value
+        end as valid_from_value,
+        -- a plain decimal number (no exponent, no sign): money in cap_currency
+        case
+            when regexp_full_match(monthly_ad_spend_cap_text, '\d+(\.\d+)?')
+                then try_cast(monthly_ad_spend_cap_text as {{ money_type() }})
+        end as monthly_ad_spend_cap_value
     from renamed
 
 ),
@@ -102,6 +116,22 @@ problems as (
     where {{ rate }}_value is null or not ({{ rate }}_value between 0 and 1) or isnan({{ rate }}_value)
     {%- endfor %}
 
+    union all
+
+    select
+        source_line,
+        'monthly_ad_spend_cap ''' || monthly_ad_spend_cap_text || ''' is not a number >= 0 (empty = no cap)'
+    from numbered
+    where monthly_ad_spend_cap_text is not null and monthly_ad_spend_cap_value is null
+
+    union all
+
+    select
+        source_line,
+        'cap_currency ''' || cap_currency_text || ''' is not an ISO 4217 code (3 capital letters; empty = the advertiser''s currency)'
+    from numbered
+    where cap_currency_text is not null and not regexp_full_match(cap_currency_text, '[A-Z]{3}')
+
 ),
 
 located as (
@@ -142,6 +172,9 @@ final as (
         numbered.account_manager,
         cast(numbered.commission_rate_value as decimal(10, 6)) as commission_rate,
         cast(numbered.ad_fee_rate_value as decimal(10, 6)) as ad_fee_rate,
+        numbered.monthly_ad_spend_cap_value as monthly_ad_spend_cap,
+        case when numbered.monthly_ad_spend_cap_value is not null then numbered.cap_currency_text end
+            as cap_currency,
         numbered.source_line,
         '{{ input.label | replace("'", "''") }}' as directory_source
 

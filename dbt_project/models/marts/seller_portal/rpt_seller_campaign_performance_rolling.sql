@@ -1,0 +1,166 @@
+-- one row per as_of_date, window_days, advertiser_id, seller_id, campaign_id: the per-campaign
+-- breakdown of marts.rpt_seller_performance_rolling (same as-of dates, windows and definitions,
+-- from /stats/seller-campaigns), for every seller-campaign with a daily row in the window or in
+-- the previous window. No KPI columns: GMV and spend caps are per seller.
+{%- set windows = seller_portal_windows() %}
+{%- set counts = seller_portal_counts() %}
+{%- set money = seller_portal_money() %}
+{%- set measures = counts + money %}
+
+with
+
+as_of_dates as (
+
+    {{ seller_portal_as_of_dates() }}
+
+),
+
+windows as (
+
+    {{ seller_portal_windows_values(windows) }}
+
+),
+
+range_bounds as (
+
+    {{ seller_portal_range_bounds('as_of_dates', windows) }}
+
+),
+
+loaded_days as (
+
+    {{ seller_portal_loaded_days('stats_seller_campaigns') }}
+
+),
+
+facts as (
+
+    select seller_campaign_stats.*
+    from {{ ref('fct_seller_campaign_stats_daily') }} as seller_campaign_stats
+    inner join range_bounds
+        on seller_campaign_stats.report_date between range_bounds.first_day and range_bounds.last_day
+
+),
+
+sellers as (
+
+    select * from {{ ref('dim_sellers') }}
+
+),
+
+day_currency as (
+
+    {{ seller_portal_day_currency('facts') }}
+
+),
+
+as_of_currency as (
+
+    {{ seller_portal_as_of_currency('as_of_dates', 'day_currency') }}
+
+),
+
+grid as (
+
+    -- every seller-campaign with daily rows in the range, on every as-of date; rows whose windows
+    -- hold none of them are dropped below
+    select
+        as_of_dates.as_of_date,
+        pairs.advertiser_id,
+        pairs.seller_id,
+        pairs.campaign_id,
+        as_of_currency.currency
+    from as_of_dates
+    cross join (select distinct advertiser_id, seller_id, campaign_id from facts) as pairs
+    inner join as_of_currency
+        on as_of_currency.as_of_date = as_of_dates.as_of_date
+        and as_of_currency.advertiser_id = pairs.advertiser_id
+
+),
+
+totals as (
+
+    {{ seller_portal_running_totals('facts', ['advertiser_id', 'seller_id', 'campaign_id', 'currency'], measures) }}
+
+),
+
+bounds as (
+
+    select grid.*, windows.window_days
+    from grid
+    cross join windows
+
+),
+
+windowed as (
+
+    {{ seller_portal_window_sums('bounds', 'totals', ['advertiser_id', 'seller_id', 'campaign_id', 'currency'], measures) }}
+
+),
+
+days_loaded as (
+
+    {{ seller_portal_days_loaded('as_of_dates', 'windows', 'loaded_days', 'day_currency', 'as_of_currency') }}
+
+),
+
+final as (
+
+    select
+        windowed.as_of_date,
+        cast(windowed.window_days as integer) as window_days,
+        windowed.advertiser_id,
+        windowed.seller_id,
+        windowed.campaign_id,
+        sellers.seller_name,
+        windowed.currency,
+        cast(windowed.as_of_date - windowed.window_days + 1 as date) as window_start,
+        windowed.as_of_date as window_end,
+        cast(coalesce(days_loaded.days_loaded, 0) as integer) as days_loaded,
+        coalesce(days_loaded.days_loaded, 0) = windowed.window_days as is_complete,
+        cast(windowed.as_of_date - 2 * windowed.window_days + 1 as date) as previous_window_start,
+        cast(windowed.as_of_date - windowed.window_days as date) as previous_window_end,
+        cast(coalesce(days_loaded.previous_days_loaded, 0) as integer) as previous_days_loaded,
+        coalesce(days_loaded.previous_days_loaded, 0) = windowed.window_days as previous_is_complete,
+
+        {%- for m in counts %}
+        cast({{ m }} as bigint) as {{ m }},
+        {%- endfor %}
+        {%- for m in money %}
+        cast({{ m }} as {{ money_type() }}) as {{ m }},
+        {%- endfor %}
+
+        {{ safe_divide('clicks', 'impressions') }} as ctr,
+        {{ safe_divide('cost', 'clicks') }} as cpc,
+        {{ safe_divide('revenue_same_seller', 'cost') }} as roas_same_seller,
+        {{ safe_divide('revenue_any_seller', 'cost') }} as roas_any_seller,
+
+        -- NULL when no day of the previous window is loaded (before the first load)
+        {%- for m in counts %}
+        case when days_loaded.previous_days_loaded > 0 then cast(previous_{{ m }} as bigint) end as previous_{{ m }},
+        {%- endfor %}
+        {%- for m in money %}
+        case when days_loaded.previous_days_loaded > 0 then cast(previous_{{ m }} as {{ money_type() }}) end as previous_{{ m }},
+        {%- endfor %}
+        {%- for m in counts %}
+        case when days_loaded.previous_days_loaded > 0 then cast({{ m }} - previous_{{ m }} as bigint) end as {{ m }}_change,
+        {%- endfor %}
+        {%- for m in money %}
+        case when days_loaded.previous_days_loaded > 0 then cast({{ m }} - previous_{{ m }} as {{ money_type() }}) end as {{ m }}_change{{ ',' if not loop.last }}
+        {%- endfor %}
+
+    from windowed
+    inner join sellers
+        on sellers.advertiser_id = windowed.advertiser_id
+        and sellers.seller_id = windowed.seller_id
+    left join days_loaded
+        on days_loaded.as_of_date = windowed.as_of_date
+        and days_loaded.window_days = windowed.window_days
+        and days_loaded.advertiser_id = windowed.advertiser_id
+    -- a seller-campaign quiet in both windows has no row
+    where windowed.fact_rows + windowed.previous_fact_rows > 0
+
+)
+
+select * from final
+order by as_of_date, window_days, advertiser_id, seller_id, campaign_id
