@@ -6,7 +6,7 @@ warehouse, so any number of extractions may run side by side.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -180,9 +180,14 @@ def snapshot_metadata(
     *,
     api_version: str,
     budgets_since: date,
+    entities: Collection[str] = lake.METADATA_ENTITIES,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> dict[str, int]:
-    """Snapshot advertisers, campaigns, sellers, seller-campaigns and budgets (past ones too)."""
+    """Snapshot the given metadata entities (by default all: advertisers, campaigns, sellers,
+    seller-campaigns and budgets, past ones too); returns the rows written per entity."""
+    unknown = set(entities) - set(lake.METADATA_ENTITIES)
+    if unknown:
+        raise ValueError(f"unknown metadata entities {sorted(unknown)}")
     ids = {a.id for a in advertisers}
     fetchers: dict[str, Callable[[int], pa.Table]] = {
         "campaigns": client.campaigns,
@@ -192,10 +197,14 @@ def snapshot_metadata(
     }
     extracted_at = now()
     rows: dict[str, int] = {}
-    all_advertisers = client.advertisers()
-    mask = pa.array([int(i) in ids for i in all_advertisers.column("id").to_pylist()])
-    tables = {"advertisers": _stamp_metadata(all_advertisers.filter(mask), None)}
+    tables: dict[str, pa.Table] = {}
+    if "advertisers" in entities:
+        all_advertisers = client.advertisers()
+        mask = pa.array([int(i) in ids for i in all_advertisers.column("id").to_pylist()])
+        tables["advertisers"] = _stamp_metadata(all_advertisers.filter(mask), None)
     for entity, fetch in fetchers.items():
+        if entity not in entities:
+            continue
         parts = [_stamp_metadata(fetch(a.id), a.id) for a in advertisers]
         tables[entity] = pa.concat_tables(parts, promote_options="permissive")
     for entity, table in tables.items():

@@ -13,7 +13,7 @@ import pytest
 from ingest_helpers import canonical, read_day, resources_for, small_config
 
 from mpo_pipeline.defs.ingest.checks import stats_checks
-from mpo_pipeline.defs.ingest.metadata_assets import mpo_metadata
+from mpo_pipeline.defs.ingest.metadata_assets import metadata_asset_key, mpo_metadata
 from mpo_pipeline.defs.ingest.stats_assets import STATS_ASSETS
 from mpo_pipeline.defs.resources import LakeResource
 from mpo_pipeline.extract import days_between
@@ -215,3 +215,25 @@ def test_metadata_snapshot_is_dated_by_the_pipelines_clock(sim, tmp_path, monkey
     assert dg.materialize([mpo_metadata], resources=resources).success
     dates = {p.name for p in (tmp_path / "metadata" / "entity=advertisers").iterdir()}
     assert dates == {"snapshot_date=2026-02-17"}
+
+
+def test_a_selection_of_metadata_snapshots_only_what_it_selects(sim, tmp_path):
+    """The UI's "Materialize" of the daily facts and their upstream selects one metadata entity
+    (the advertisers, whose currency dates each day): that must run, write that snapshot alone,
+    and ask the API nothing about sellers, campaigns or budgets."""
+    before = len(sim.request_log)
+    result = dg.materialize(
+        [mpo_metadata],
+        resources=resources_for(sim, tmp_path),
+        selection=[metadata_asset_key("advertisers")],
+    )
+    assert result.success
+    assert {e.asset_key for e in result.get_asset_materialization_events()} == {
+        metadata_asset_key("advertisers")
+    }
+    assert sorted(p.name for p in (tmp_path / "metadata").iterdir()) == ["entity=advertisers"]
+    (snapshot,) = (tmp_path / "metadata" / "entity=advertisers").glob("*/part.parquet")
+    ids = sorted(int(i) for i in pq.read_table(snapshot).column("id").to_pylist())
+    assert ids == sorted(int(a["id"]) for a in sim.truth.advertisers())
+    paths = [p for (_, p, _) in sim.request_log][before:]
+    assert paths and not [p for p in paths if any(w in p for w in ("seller", "campaign", "budget"))]

@@ -29,9 +29,15 @@ def metadata_asset_key(entity: str) -> dg.AssetKey:
         for entity in METADATA_ENTITIES
     ],
     pool="mpo_api",
+    # The UI's "Materialize" of a fact and its upstream selects only the entities the fact
+    # reads (the advertisers, for their currency): each entity is a snapshot of its own.
+    can_subset=True,
 )
-def mpo_metadata(mpo_api: MpoApiResource, lake: LakeResource):
-    """One snapshot of every metadata entity; budgets include past ones since MPO_START_DATE."""
+def mpo_metadata(context: dg.AssetExecutionContext, mpo_api: MpoApiResource, lake: LakeResource):
+    """One snapshot of each selected metadata entity (all by default); budgets include past ones
+    since MPO_START_DATE."""
+    keys = context.selected_asset_keys
+    selected = [e for e in METADATA_ENTITIES if metadata_asset_key(e) in keys]
     # The pipeline's day (MPO_TIME_ZONE, MPO_TODAY): the warehouse dates each day's currency by it.
     snapshot_date = today_in(lake.time_zone)
     with mpo_api.client() as client:
@@ -43,9 +49,10 @@ def mpo_metadata(mpo_api: MpoApiResource, lake: LakeResource):
             snapshot_date,
             api_version=mpo_api.api_version,
             budgets_since=datetime.fromisoformat(lake.start_date).date(),
+            entities=selected,
         )
         calls = client.metrics.calls
-    for entity in METADATA_ENTITIES:
+    for entity in selected:
         yield dg.MaterializeResult(
             asset_key=metadata_asset_key(entity),
             metadata={
