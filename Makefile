@@ -31,6 +31,11 @@ lint: env
 # Two workers (this project's reference machine has 2 cores; TEST_WORKERS=0 runs in one process).
 # Each test file is one group and the reliability suite one group (tests/conftest.py), longest first.
 TEST_WORKERS ?= 2
+# Python caches compiled modules (__pycache__) during the tests even where the environment says
+# not to (PYTHONDONTWRITEBYTECODE, common in containers): the suite starts hundreds of Python
+# processes (loads, dbt, simulators), and each would compile dagster and dbt from source again,
+# about 3 CPU seconds apiece.
+test: export PYTHONDONTWRITEBYTECODE :=
 test: env
 	$(RUN) ruff check .
 	$(RUN) pytest -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder --durations=20

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import atexit
 import csv
+import json
 import re
 import shutil
-import subprocess
 import sys
 import threading
 import time
@@ -94,28 +94,18 @@ def start_locked_dbt(
 
 
 def prepare_dbt_target(base: Path, env: dict[str, str]) -> dict[str, str]:
-    """Parse the dbt project once for a scenario; return ``env`` plus ``DBT_TARGET_PATH``.
+    """``env`` plus ``DBT_TARGET_PATH``: the scenario's dbt artifacts in a folder of its own.
 
     dagster-dbt gives every dbt invocation its own target folder under ``DBT_TARGET_PATH`` and
-    copies ``partial_parse.msgpack`` from there into it. Parsed here with the same environment
-    the loads' dbt processes get, every invocation without ``--vars`` skips the full parse (a few
-    CPU seconds each), and the scenario's dbt artifacts stay in its own folder.
+    seeds it with the ``partial_parse.msgpack`` found there, which the loads' plain dbt steps
+    leave behind (``mpo_pipeline.defs.transform.project.share_partial_parse``): the scenario's
+    first dbt step parses the project, the later ones reuse that parse.
     """
-    target = base / "dbt_target"
-    data = Path(env["MPO_DATA_DIR"])
-    environ = {
-        **env,
-        "MPO_LAKE_DIR": str((data / "lake").resolve()),
-        "MPO_WAREHOUSE": str((data / "warehouse.duckdb").resolve()),
-    }
-    command = dbt_command(base / "dbt_parse", "parse", "--quiet")
-    command[command.index("--target-path") + 1] = str(target)
-    subprocess.run(command, env=environ, cwd=REPO, capture_output=True, timeout=300, check=True)
-    return {**env, "DBT_TARGET_PATH": str(target)}
+    return {**env, "DBT_TARGET_PATH": str(base / "dbt_target")}
 
 
 def reuse_parse(base: Path, root: Path) -> None:
-    """Give a hand-run dbt under ``root`` the scenario's parse (see ``prepare_dbt_target``)."""
+    """Give a hand-run dbt under ``root`` the loads' parse (see ``prepare_dbt_target``)."""
     parsed = base / "dbt_target" / "partial_parse.msgpack"
     if parsed.exists():
         (root / "target").mkdir(parents=True, exist_ok=True)
@@ -346,18 +336,44 @@ def run_kill_scenario(base: Path) -> KillResult:
     return result
 
 
-# -- four overlapping loads and a dbt build at once ----------------------------------------------
+# -- overlapping loads and a dbt build at once -------------------------------------------------
 
 CONCURRENT_CONFIG = SimulatorConfig(
     seed=21, advertisers=1, campaigns=3, sellers=40, today=SIM_TODAY
 )
+# Three loads, each pair overlapping (days 5-8 are in all three): two runs wait on the `duckdb`
+# pool while one writes, and the hand-run dbt build waits on the lock behind them.
 CONCURRENT_RANGES = {
     "load-a": (date(2026, 10, 1), date(2026, 10, 8)),
     "load-b": (date(2026, 10, 5), date(2026, 10, 12)),
-    "load-c": (date(2026, 10, 9), date(2026, 10, 16)),
-    "load-d": (date(2026, 10, 3), date(2026, 10, 14)),
+    "load-c": (date(2026, 10, 3), date(2026, 10, 16)),
 }
 CONCURRENT_UNION = (date(2026, 10, 1), date(2026, 10, 16))
+
+
+@dataclass(frozen=True)
+class DbtStepRun:
+    """What one dbt invocation of a load's dbt step left in its target folder."""
+
+    folder: str  # <step>-<run id>-<hash>, under DBT_TARGET_PATH
+    node_kinds: Counter  # results by resource type: test, unit_test, model, seed...
+    full_parse: bool  # dbt parsed the whole project instead of reusing a saved parse
+
+
+_FULL_PARSE = "Unable to do partial parsing"  # what dbt logs before parsing everything again
+
+
+def dbt_step_runs(target: Path) -> list[DbtStepRun]:
+    """The dbt invocations of the loads' dbt steps under ``target``, in the order they ended."""
+    runs = []
+    for results in target.glob("dbt_*/run_results.json"):
+        document = json.loads(results.read_text())
+        kinds = Counter(r["unique_id"].split(".", 1)[0] for r in document["results"])
+        log = results.with_name("dbt.log")
+        text = log.read_text(errors="replace") if log.exists() else ""
+        ended = document["metadata"]["generated_at"]
+        runs.append((ended, DbtStepRun(results.parent.name, kinds, _FULL_PARSE in text)))
+    return [run for _, run in sorted(runs, key=lambda pair: pair[0])]
 
 
 class WarehouseOpeners(threading.Thread):
@@ -415,6 +431,7 @@ class ConcurrencyResult:
     opener_overlaps: list[str] = field(default_factory=list)
     dbt_step_overlaps: list[str] = field(default_factory=list)
     dbt_steps: int = 0
+    dbt_step_runs: list[DbtStepRun] = field(default_factory=list)
     external_lock: tuple[float, float] | None = None
     external_waited: bool = False
     load_cpu_seconds: dict[str, float] = field(default_factory=dict)  # the load processes' own
@@ -425,10 +442,10 @@ class ConcurrencyResult:
 
 
 def run_concurrency_scenario(base: Path) -> ConcurrencyResult:
-    """Four overlapping loads on one data dir at once, and a locked ``dbt build`` started while
-    their dbt steps run.
+    """Overlapping loads on one data dir at once, and a locked ``dbt build`` started while their
+    dbt steps run.
 
-    The data dir's Dagster instance is created first (as after any earlier run): four first runs
+    The data dir's Dagster instance is created first (as after any earlier run): several first runs
     on a fresh data dir race on its creation, which ``test_first_runs_on_a_fresh_data_dir``
     covers on its own.
     """
@@ -476,6 +493,7 @@ def run_concurrency_scenario(base: Path) -> ConcurrencyResult:
         if run.run_id:
             spans += step_spans(home, run.run_id, "dbt_")
     result.dbt_steps = len(spans)
+    result.dbt_step_runs = dbt_step_runs(base / "dbt_target")
     for i, one in enumerate(spans):
         for other in spans[i + 1 :]:
             if one.run_id != other.run_id and one.start < other.end and other.start < one.end:

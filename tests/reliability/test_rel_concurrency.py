@@ -1,17 +1,20 @@
-"""Four overlapping ``mpo-pipeline load`` runs and a ``dbt build`` at once on one data dir.
+"""Three overlapping ``mpo-pipeline load`` runs and a ``dbt build`` at once on one data dir.
 
 The loads share one Dagster instance (its ``duckdb`` pool, limit 1) and the cross-process writer
 lock (``mpo_pipeline.warehouse_lock``) that every dbt step takes; the dbt build, started while the
 loads' dbt steps run, takes the same lock the way an operator would by hand. What must hold: every
 process succeeds, no output mentions a DuckDB lock conflict, at no sampled moment do two processes
 have the DuckDB file open, the dbt steps of different runs never overlap, the dbt build really
-queued on the lock, and the warehouse equals the ground truth of the union of the four ranges.
+queued on the lock, and the warehouse equals the ground truth of the union of the ranges.
+Their dbt steps run the data tests, not dbt's unit tests, and only the first parses the project.
 
 Separately: several first runs on a fresh data dir must not crash while creating the Dagster
 instance they share.
 """
 
 from __future__ import annotations
+
+from collections import Counter
 
 import pytest
 from rel_proc_helpers import FIRST_DAY, clean_environ, finish
@@ -52,7 +55,8 @@ def test_no_lock_error_in_any_output(concurrent):
 def test_warehouse_writers_never_overlap(concurrent):
     print(
         f"\n{concurrent.opener_samples} samples, at most {concurrent.max_simultaneous_openers} "
-        f"process(es) with the DuckDB file open; {concurrent.dbt_steps} dbt steps in 4 runs"
+        f"process(es) with the DuckDB file open; {concurrent.dbt_steps} dbt steps in "
+        f"{len(CONCURRENT_RANGES)} runs"
     )
     assert concurrent.opener_samples > 50
     assert concurrent.max_simultaneous_openers == 1
@@ -69,6 +73,26 @@ def test_warehouse_equals_truth_after_concurrent_loads(concurrent):
     assert concurrent.lake_problems == [], concurrent.lake_problems[:10]
     assert concurrent.warehouse_problems == [], concurrent.warehouse_problems[:10]
     assert concurrent.rows_checked > 500
+
+
+def test_dbt_steps_run_data_tests_not_unit_tests_and_reuse_one_parse(concurrent):
+    """Unit tests test the models' SQL, not the data: the suite runs them in its full dbt build
+    (tests/integration/dbt), a load does not. A plain dbt step (no ``--vars``) leaves its parse to
+    the next ones, so in a data dir only the first one parses the whole project (the daily facts
+    step always does: its window vars are part of what dbt parses)."""
+    steps = concurrent.dbt_step_runs
+    plain = [s for s in steps if not s.folder.startswith("dbt_daily_facts")]
+    print(
+        f"\n{len(steps)} dbt invocations; results by kind: "
+        f"{sum((s.node_kinds for s in steps), Counter())}; full parses: "
+        f"{[s.folder.split('-')[0] for s in steps if s.full_parse]}"
+    )
+    assert len(steps) == concurrent.dbt_steps == 3 * len(CONCURRENT_RANGES)
+    for step in steps:
+        assert step.node_kinds["test"] > 0, step
+        assert step.node_kinds["unit_test"] == 0, step
+    assert len(plain) == 2 * len(CONCURRENT_RANGES)
+    assert [s.folder for s in plain[1:] if s.full_parse] == []
 
 
 FIRST_RUNS = 6

@@ -4,6 +4,10 @@ Three groups keep the op graph acyclic: models upstream of the daily facts (seed
 intermediate), the daily facts (built only for the run's report-date window), and the models
 downstream of them (dimensions, monthly statement, P&L, reconciliation, finance). All of them
 write DuckDB, so all run in pool ``duckdb`` (limit 1).
+
+The steps build models and run their data tests, not dbt's unit tests: those test the SQL of the
+models, not the data, so a load need not pay for them again; ``make test`` runs them (the full
+``dbt build`` of tests/integration/dbt/test_dbt_seller_directory.py).
 """
 
 import json
@@ -17,7 +21,11 @@ from dagster_dbt import DbtCliResource, dbt_assets
 
 from mpo_pipeline.defs.ingest.partitions import DAILY_PARTITIONS
 from mpo_pipeline.defs.resources import settings
-from mpo_pipeline.defs.transform.project import dbt_project
+from mpo_pipeline.defs.transform.project import (
+    dbt_project,
+    prune_invocation_targets,
+    share_partial_parse,
+)
 from mpo_pipeline.defs.transform.translator import MpoDbtTranslator
 from mpo_pipeline.warehouse_lock import warehouse_writer
 
@@ -25,6 +33,7 @@ UPSTREAM = "resource_type:seed path:models/staging path:models/intermediate"
 DAILY = "tag:daily"
 OPS = "path:models/ops"
 TRANSLATOR = MpoDbtTranslator()
+BUILD = ["build", "--exclude-resource-type", "unit_test"]
 
 
 @dbt_assets(
@@ -38,7 +47,9 @@ TRANSLATOR = MpoDbtTranslator()
 def dbt_upstream(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator:
     """Seeds, staging views and intermediate views (cheap: no data is copied)."""
     with warehouse_writer_for(context):
-        yield from dbt.cli(["build"], context=context).stream()
+        invocation = dbt.cli(BUILD, context=context)
+        yield from invocation.stream()
+    share_partial_parse(invocation)
 
 
 @dbt_assets(
@@ -60,7 +71,7 @@ def dbt_daily_facts(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> I
     }
     context.log.info(f"building daily facts for {dbt_vars}")
     with warehouse_writer_for(context):
-        yield from dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context).stream()
+        yield from dbt.cli([*BUILD, "--vars", json.dumps(dbt_vars)], context=context).stream()
 
 
 @dbt_assets(
@@ -75,7 +86,12 @@ def dbt_daily_facts(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> I
 def dbt_rollups(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator:
     """Dimensions, monthly statement, P&L and reconciliation, from the daily facts."""
     with warehouse_writer_for(context):
-        yield from dbt.cli(["build"], context=context).stream()
+        invocation = dbt.cli(BUILD, context=context)
+        yield from invocation.stream()
+    share_partial_parse(invocation)
+    pruned = prune_invocation_targets()
+    if pruned:
+        context.log.info(f"removed {len(pruned)} old dbt invocation folder(s) of the target path")
 
 
 def warehouse_writer_for(context: dg.AssetExecutionContext):

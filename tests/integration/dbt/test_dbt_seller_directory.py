@@ -1,19 +1,21 @@
 """The seller directory: chosen by MPO_SELLER_DIRECTORY (CSV/Parquet) or the demo seed, and
 validated so that a bad file fails the build with a message naming the row and the problem. Rows may
 be dated (optional valid_from); a directory without the column means one row per seller, valid since
-ever. Also: a fresh lake (no folder at all) builds, with empty marts.
+ever. Also: a fresh lake (no folder at all) builds, with empty marts, and that full build is where
+`make test` runs every dbt unit test (the pipeline's dbt steps leave them out).
 """
 
 from __future__ import annotations
 
 import csv
-from concurrent.futures import ThreadPoolExecutor
+import json
 from datetime import date
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import synthetic_lake as lake
+import yaml
 from dbt_harness import PROJECT_DIR, DbtEnv
 
 HEADER = list(lake.DIRECTORY_COLUMNS)
@@ -43,6 +45,27 @@ def test_fresh_lake_builds_empty_marts(fresh):
         "marts.rpt_monthly_reconciliation",
     ):
         assert fresh.query(f"select count(*) as n from {relation}")[0]["n"] == 0, relation
+
+
+def _declared_unit_tests() -> set[str]:
+    """Unique ids of the unit tests declared in the project's YAML files (read here, not by dbt)."""
+    declared = set()
+    for path in (PROJECT_DIR / "models").rglob("*.yml"):
+        for test in (yaml.safe_load(path.read_text()) or {}).get("unit_tests") or []:
+            declared.add(f"unit_test.mpo_pipeline.{test['model']}.{test['name']}")
+    return declared
+
+
+def test_full_build_runs_and_passes_every_unit_test(fresh):
+    """The dbt steps of a load exclude unit tests (mpo_pipeline.defs.transform.dbt_assets): this
+    build is where the suite runs them, all of them."""
+    results = json.loads((fresh.root / "target" / "run_results.json").read_text())["results"]
+    ran = {r["unique_id"]: r["status"] for r in results if r["unique_id"].startswith("unit_test.")}
+    declared = _declared_unit_tests()
+    print(f"\n{len(ran)} unit tests run, {len(declared)} declared")
+    assert len(declared) >= 8
+    assert set(ran) == declared
+    assert set(ran.values()) == {"pass"}
 
 
 def test_seed_is_the_default_directory(fresh):
@@ -154,15 +177,18 @@ def _bad_directory(tmp, case):
 
 @pytest.fixture(scope="module")
 def bad_runs(tmp_path_factory):
-    """Each bad directory in its own warehouse, two dbt processes at a time."""
-
-    def attempt(case):
-        root = tmp_path_factory.mktemp(f"dbt_bad_{case}")
+    """Each bad directory against one empty warehouse, one after the other: a failed run leaves
+    nothing behind, and every run after the first reuses its parse of the project (dbt parses
+    again only the macro that reads MPO_SELLER_DIRECTORY)."""
+    root = tmp_path_factory.mktemp("dbt_bad")
+    runs = {}
+    for case in BAD_CASES:
         env = DbtEnv(root, root / "lake", _bad_directory(root, case))
-        return env.seller_directory, env.run("run", "--select", "int_seller_directory", check=False)
-
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        return dict(zip(BAD_CASES, pool.map(attempt, BAD_CASES), strict=True))
+        runs[case] = (
+            env.seller_directory,
+            env.run("run", "--select", "int_seller_directory", check=False),
+        )
+    return runs
 
 
 @pytest.mark.parametrize("case", list(BAD_CASES))
