@@ -44,6 +44,13 @@ def run_demo(console: Console, days: int = DEMO_DAYS) -> int:
         )
         if base.start_date > start:
             os.environ["MPO_START_DATE"] = start.isoformat()
+        from mpo_pipeline.seller_portal.kpis import prepare_demo_seller_inputs
+
+        # Example seller KPIs and a directory with spend caps, unless the user set their own.
+        for name, path in prepare_demo_seller_inputs(
+            config, base.data_dir, start, yesterday, time_zone=base.time_zone
+        ).items():
+            console.print(f"[bold]{name}[/] {path} (example)", highlight=False)
         settings = Settings.from_env()
         from mpo_pipeline.runner import prepare_environment, range_tags, run_job
 

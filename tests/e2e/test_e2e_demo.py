@@ -27,6 +27,7 @@ from e2e_helpers import BIN, REPO, clean_environ
 
 from mpo_pipeline.dates import month_bounds
 from mpo_pipeline.demo import _last_complete_month, demo_start
+from mpo_pipeline.seller_portal.kpis import directory_with_caps, seller_kpis
 from mpo_pipeline.simulator import GroundTruth, SimulatorConfig, running_simulator
 
 pytestmark = pytest.mark.timeout(1500)
@@ -111,6 +112,9 @@ def demo(tmp_path_factory) -> DemoRun:
             "MPO_API_BASE_URL": sim.url,
             "MPO_CLIENT_ID": config.client_id,
             "MPO_CLIENT_SECRET": config.client_secret,
+            # the example seller files the demo wrote and used (it prints where)
+            "MPO_SELLER_KPIS": str(data / "seller_kpis.csv"),
+            "MPO_SELLER_DIRECTORY": str(data / "seller_directory.csv"),
         }
         start, end = run.reload_window
         command = ["load", "--start", start.isoformat(), "--end", end.isoformat()]
@@ -256,3 +260,38 @@ def test_demo_points_at_the_docs_and_at_the_published_snapshot(demo):
     shown = demo.output.replace("\n", "")
     assert str(demo.data / "published" / "warehouse.duckdb") in shown
     assert str(demo.data / "warehouse.duckdb") not in shown
+
+
+def test_the_demo_seller_portal_shows_its_example_kpis_and_caps(demo):
+    """The demo writes an example KPI file and a directory with spend caps (derived from the
+    simulator's truth) and builds the seller portal from them: the 30-day window ending
+    yesterday shows each seller's GMV summed from that file and the cap of that directory."""
+    assert demo.code == 0, demo.output[-4000:]
+    start, yesterday = demo.window
+    config = SimulatorConfig(today=demo.today)
+    first = yesterday - timedelta(days=29)
+    gmv: dict[tuple[str, str], Decimal] = {}
+    for row in seller_kpis(config, start, yesterday):
+        if first <= row["day"] <= yesterday:
+            key = (row["seller_name"], row["currency"])
+            gmv[key] = gmv.get(key, Decimal(0)) + row["gmv"]
+    caps = {
+        (row["seller_name"], row["cap_currency"]): row["monthly_ad_spend_cap"]
+        for row in directory_with_caps(config, start, yesterday)
+        if row["monthly_ad_spend_cap"] is not None
+    }
+    with duckdb.connect(str(demo.data / "published" / "warehouse.duckdb"), read_only=True) as con:
+        rows = con.execute(
+            "select seller_name, currency, gmv, monthly_ad_spend_cap"
+            " from marts.rpt_seller_performance_rolling"
+            " where window_days = 30 and as_of_date = ?",
+            [yesterday],
+        ).fetchall()
+    assert rows, "no 30-day row as of yesterday"
+    shown_gmv = {(name, cur): g for name, cur, g, _ in rows if g is not None}
+    shown_caps = {(name, cur): cap for name, cur, _, cap in rows if cap is not None}
+    print(f"\n{len(rows)} sellers, {len(shown_gmv)} with GMV, {len(shown_caps)} with a cap")
+    assert shown_gmv == {k: v for k, v in gmv.items() if k in shown_gmv}
+    assert len(shown_gmv) == len(rows)
+    listed = {(name, cur) for name, cur, _, _ in rows}
+    assert shown_caps and shown_caps == {k: v for k, v in caps.items() if k in listed}
