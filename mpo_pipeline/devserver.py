@@ -27,15 +27,16 @@ import httpx
 from mpo_pipeline.config import DEFAULT_BASE_URL, Settings
 from mpo_pipeline.local_instance import ensure_instance
 
-POOL_LIMITS: dict[str, int] = {"duckdb": 1, "mpo_api": 2}
+POOL_LIMITS: dict[str, int] = {"duckdb": 1, "mpo_api": 2, "mpo_realtime": 1}
 LOCATION_NAME = "mpo_pipeline"  # the same code location name as in workspace.yaml (compose)
 SIMULATOR_READY_TIMEOUT = 30.0
 SHUTDOWN_GRACE = 30.0
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 INSTANCE_YAML = """\
 # Written by `mpo-pipeline dev` for local use (SQLite storage under this directory).
-# Production: see dagster.yaml at the repository root. Per-pool limits (duckdb = 1,
-# mpo_api = 2) are stored in the instance; `dagster instance concurrency get --all` shows them.
+# Production: see dagster.yaml at the repository root. Per-pool limits (duckdb = 1, mpo_api = 2,
+# mpo_realtime = 1) are stored in the instance; `dagster instance concurrency get --all` shows
+# them.
 telemetry:
   enabled: false
 run_coordinator:

@@ -26,7 +26,7 @@ from e2e_postgres import PostgresServer
 from mpo_pipeline.simulator import GroundTruth, SimulatorConfig
 
 LOCATION = "mpo_pipeline"
-POOL_LIMITS = {"duckdb": 1, "mpo_api": 2}
+POOL_LIMITS = {"duckdb": 1, "mpo_api": 2, "mpo_realtime": 1}
 START_TIMEOUT = 120.0
 
 

@@ -69,6 +69,7 @@ def test_compose_has_the_expected_services_and_commands(services: dict[str, dict
     assert "dagster instance migrate" in init
     assert "dagster instance concurrency set duckdb 1" in init
     assert "dagster instance concurrency set mpo_api 2" in init
+    assert "dagster instance concurrency set mpo_realtime 1" in init
     assert services["simulator"]["profiles"] == ["demo"]
     assert "-m mpo_pipeline.simulator" in _command(services["simulator"])
 
