@@ -13,14 +13,7 @@
     {%- if not execute -%}
         {{ return(relation) }}
     {%- endif -%}
-    {%- set location = relation.render() -%}
-    {%- set match = modules.re.search("read_parquet[(][ ]*'((?:[^']|'')*)'", location) -%}
-    {%- if match is none -%}
-        {{ exceptions.raise_compiler_error(
-            "lake_source: source " ~ source_name ~ "." ~ table_name
-            ~ " has no read_parquet('<glob>', ...) external_location: " ~ location) }}
-    {%- endif -%}
-    {%- set glob = match.group(1) -%}
+    {%- set glob = glob_of_location(relation.render(), source_name ~ "." ~ table_name) -%}
     {%- set found = run_query("select count(*) from glob('" ~ glob ~ "')").columns[0].values()[0] -%}
     {%- if found > 0 -%}
         {{ return(relation) }}
@@ -46,6 +39,17 @@
 {%- endmacro %}
 
 
+{#- The glob of an external_location `read_parquet('<glob>', ...)`; `what` names the source in the error. -#}
+{% macro glob_of_location(location, what) -%}
+    {%- set match = modules.re.search("read_parquet[(][ ]*'((?:[^']|'')*)'", location or '') -%}
+    {%- if match is none -%}
+        {{ exceptions.raise_compiler_error(
+            "source " ~ what ~ " has no read_parquet('<glob>', ...) external_location: " ~ location) }}
+    {%- endif -%}
+    {{ return(match.group(1)) }}
+{%- endmacro %}
+
+
 {#- Quote a path as a DuckDB string literal. -#}
 {% macro sql_string(value) -%}
     '{{ value | string | replace("'", "''") }}'
@@ -59,8 +63,7 @@
 {% macro lake_glob(table_name) -%}
     {%- set node = graph.sources['source.' ~ project_name ~ '.mpo_lake.' ~ table_name] -%}
     {%- set location = node.meta.get('external_location') or node.config.meta.get('external_location') -%}
-    {%- set match = modules.re.search("read_parquet[(][ ]*'((?:[^']|'')*)'", location) -%}
-    {{ return(match.group(1)) }}
+    {{ return(glob_of_location(location, 'mpo_lake.' ~ table_name)) }}
 {%- endmacro %}
 
 

@@ -14,7 +14,7 @@
     point, trailing zeros aside, but at least the cent (`6.465823` → 6, `8.308E-6` → 9,
     `190758099` → 2). How finely the API rounds is not documented, so it is read from the values;
     a value written with fewer decimals (a price in whole units) was not rounded coarser than the
-    cent, and must not widen a tolerance. Same rule as the lake checks (mpo_pipeline.lake_checks).
+    cent, and must not widen a tolerance. Same rule as the lake checks (mpo_pipeline.ingest.lake_checks).
 -#}
 {% macro money_decimals(expr) -%}
     case

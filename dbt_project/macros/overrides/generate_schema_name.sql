@@ -1,4 +1,6 @@
 {#-
+    Overrides dbt's built-in `generate_schema_name` (dbt looks for a macro of that name in the
+    project first).
     The warehouse contract (docs/architecture.md) names real schemas: staging, intermediate, marts, finance,
     ops. A `+schema:` config is therefore used as the schema name itself (dbt's default would
     prefix it with the target schema, giving `main_marts`). Nodes without one go to the target schema.
