@@ -55,8 +55,8 @@ def _peak_rss_mb() -> float:
 def _extract(url: str, lake: str, start: date, end: date, window: int, out: mp.Queue) -> None:
     """Child process: every stream of ``[start, end]`` into ``lake``; figures go to ``out``."""
     from mpo_pipeline.client import MpoClient
-    from mpo_pipeline.extract import load_stats, resolve_advertisers
-    from mpo_pipeline.lake import ENDPOINTS
+    from mpo_pipeline.ingest.extract import load_stats, resolve_advertisers
+    from mpo_pipeline.ingest.lake import ENDPOINTS
 
     rss_before = _peak_rss_mb()
     started = time.perf_counter()
@@ -146,7 +146,7 @@ def same_rows(ours: Path, naive: Path, start: date, end: date) -> tuple[bool, in
     """Whether both lakes hold the same rows (lineage aside) for ``[start, end]``; rows compared."""
     import pyarrow.parquet as pq
 
-    from mpo_pipeline.lake import ENDPOINTS
+    from mpo_pipeline.ingest.lake import ENDPOINTS
 
     compared = 0
     days = [start + timedelta(days=i) for i in range((end - start).days + 1)]

@@ -6,7 +6,7 @@ A job whose only asset is in a pool of limit 1 runs in process while another hol
 slot for ``--wait`` seconds; the CPU time of the waiting run's thread over that wait is measured
 (``pthread_getcpuclockid``). Each variant runs in a fresh spawned process: Dagster 1.13 as it is
 (the naive baseline, which never sleeps between claim checks) and with
-``mpo_pipeline.dagster_patches.fix_pool_wait_spin``.
+``mpo_pipeline.core.dagster_patches.fix_pool_wait_spin``.
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ QUIET = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
 def _measure(patched: bool, wait: float, queue: mp.Queue) -> None:
     import dagster as dg
 
-    from mpo_pipeline.dagster_patches import fix_pool_wait_spin
-    from mpo_pipeline.local_instance import ensure_instance
+    from mpo_pipeline.core.dagster_patches import fix_pool_wait_spin
+    from mpo_pipeline.runs.local_instance import ensure_instance
 
     if patched:
         fix_pool_wait_spin()

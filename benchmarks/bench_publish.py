@@ -3,13 +3,13 @@
 Builds the 1-year world of `bench_dbt.py` (one advertiser, 2,000 sellers x 20 campaigns, ~35 %
 active a day, both policies: 5.1 M seller-campaign rows per policy) with a full `dbt build`, then
 interleaves N daily dbt runs (yesterday + 30-day lookback, as in `bench_dbt.py`) with N publishes
-(`mpo_pipeline.publish.publish_warehouse`: byte copy of the warehouse under the writer lock, prune
-to marts/finance/ops, comments from the dbt manifest, checkpoint, fsync, rename) and keeps the
-best of each. Prints the publish time against the daily run (goal: under 10 %), the extra disk
-(the published file, and the peak while a publish runs and a reader still holds the previous
-snapshot), and, for reference, the two other ways of writing the same snapshot that were
-considered: `create table as select` per relation from the attached warehouse, and `COPY FROM
-DATABASE` followed by dropping the unpublished schemas.
+(`mpo_pipeline.warehouse.publish.publish_warehouse`: byte copy of the warehouse under the writer
+lock, prune to marts/finance/ops, comments from the dbt manifest, checkpoint, fsync, rename) and
+keeps the best of each. Prints the publish time against the daily run (goal: under 10 %), the extra
+disk (the published file, and the peak while a publish runs and a reader still holds the previous
+snapshot), and, for reference, the two other ways of writing the same snapshot that were considered:
+`create table as select` per relation from the attached warehouse, and `COPY FROM DATABASE` followed
+by dropping the unpublished schemas.
 
 Run: .venv/bin/python benchmarks/bench_publish.py [--keep DIR] [--repeat N]
 """
@@ -29,7 +29,7 @@ import duckdb
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_dbt  # the world of the dbt benchmark
 
-from mpo_pipeline.publish import PUBLISHED_SCHEMAS, publish_warehouse
+from mpo_pipeline.warehouse.publish import PUBLISHED_SCHEMAS, publish_warehouse
 
 GOAL = 0.10  # publish time / daily run time
 

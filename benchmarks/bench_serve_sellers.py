@@ -45,7 +45,6 @@ import duckdb
 import httpx
 import psutil
 
-from mpo_pipeline.publish import publish_warehouse
 from mpo_pipeline.seller_portal.contract import (
     CAMPAIGN_COLUMNS,
     PERFORMANCE_COLUMNS,
@@ -53,7 +52,8 @@ from mpo_pipeline.seller_portal.contract import (
 )
 from mpo_pipeline.seller_portal.keys import KeyStore
 from mpo_pipeline.seller_portal.queries import CAMPAIGNS_TABLE, PERFORMANCE_TABLE
-from mpo_pipeline.warehouse_lock import warehouse_writer
+from mpo_pipeline.warehouse.lock import warehouse_writer
+from mpo_pipeline.warehouse.publish import publish_warehouse
 
 LAST_DAY = date(2026, 3, 1)
 FIRST_SELLER = 1_000_000

@@ -14,6 +14,10 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from mpo_pipeline.client.realtime_request import DIMENSIONS, METRICS
+from mpo_pipeline.core.dates import parse_date
+from mpo_pipeline.core.secret import Secret
+
 POLICIES: tuple[str, ...] = ("SameSeller", "AnySeller")
 DEFAULT_BASE_URL = "https://api.criteo.com"
 DEFAULT_API_VERSION = "2026-07"
@@ -38,42 +42,6 @@ class ConfigError(ValueError):
     def __init__(self, problems: list[str]) -> None:
         self.problems = problems
         super().__init__("invalid configuration:\n  - " + "\n  - ".join(problems))
-
-
-class Secret:
-    """A string that never prints itself; call ``reveal()`` where the value is really needed."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def reveal(self) -> str:
-        return self._value
-
-    def __bool__(self) -> bool:
-        return bool(self._value)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Secret) and other._value == self._value
-
-    def __hash__(self) -> int:
-        return hash(self._value)
-
-    def __repr__(self) -> str:
-        return "Secret('**********')" if self._value else "Secret('')"
-
-    __str__ = __repr__
-
-
-def parse_date(value: str, name: str) -> date:
-    """Parse ``YYYY-MM-DD`` strictly; the error names the variable and the bad value."""
-    try:
-        if len(value) != 10:
-            raise ValueError
-        return date.fromisoformat(value)
-    except ValueError:
-        raise ValueError(f"{name}={value!r} is not a date of the form YYYY-MM-DD") from None
 
 
 def validate_time_zone(value: str, name: str = "MPO_TIME_ZONE") -> str:
@@ -110,6 +78,7 @@ class Settings:
     seller_kpis: Path | None = None  # MPO_SELLER_KPIS: the marketplace's seller GMV/orders file
     today: date | None = None  # MPO_TODAY: the pipeline's "today" (None = the real date)
     daily_schedule_hour: int = 6
+    close_day_of_month: int = 5  # MPO_CLOSE_DAY_OF_MONTH: the monthly close schedule's day (1-28)
     # The seller portal API (`mpo-pipeline serve-sellers`, docs/seller_portal.md): its key file and
     # the token bucket of each key (requests per second, burst), seller keys and portal keys apart.
     seller_keys: Path = Path("data/seller_keys.sqlite3")
@@ -201,6 +170,8 @@ class Settings:
         window = _int(get, "MPO_REQUEST_WINDOW_DAYS", "31", 1, 366, problems)
         calls = _int(get, "MPO_MAX_CALLS_PER_MINUTE", "40", 1, 10_000, problems)
         schedule_hour = _int(get, "MPO_DAILY_SCHEDULE_HOUR", "6", 0, 23, problems)
+        # 28 at most: every month has that day.
+        close_day = _int(get, "MPO_CLOSE_DAY_OF_MONTH", "5", 1, 28, problems)
         seller_api_rate = _int(get, "MPO_SELLER_API_RATE", "5", 1, 100_000, problems)
         seller_api_burst = _int(get, "MPO_SELLER_API_BURST", "20", 1, 1_000_000, problems)
         portal_rate = _int(get, "MPO_SELLER_API_PORTAL_RATE", "200", 1, 100_000, problems)
@@ -252,6 +223,7 @@ class Settings:
             seller_directory=seller_directory,
             seller_kpis=seller_kpis,
             daily_schedule_hour=schedule_hour,
+            close_day_of_month=close_day,
             seller_keys=seller_keys,
             seller_api_rate=seller_api_rate,
             seller_api_burst=seller_api_burst,
@@ -339,9 +311,6 @@ def _realtime_settings(
     get, problems: list[str], today: date | None, time_zone: str
 ) -> dict[str, object]:
     """The real-time monitoring settings (``MPO_NOW``, ``MPO_REALTIME_*``)."""
-    # Imported here: the client package imports this module (Secret) at its own import time.
-    from mpo_pipeline.client.realtime_request import DIMENSIONS, METRICS
-
     raw_now = get("MPO_NOW")
     now = _parse_now(raw_now, today, time_zone, problems) if raw_now else None
     dimensions = _names(

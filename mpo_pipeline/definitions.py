@@ -4,7 +4,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from mpo_pipeline.dagster_patches import fix_pool_wait_spin
+from mpo_pipeline.core.dagster_patches import fix_pool_wait_spin
 
 # Every process that loads this code location (CLI runs, run workers launched by the daemon, the
 # code server) gets the fix: any of them may execute steps that wait for a pool slot.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from mpo_pipeline.config import Secret
+from mpo_pipeline.core.secret import Secret
 
 from .stats_schema import ENDPOINTS, POLICIES
 from .windows import MAX_RANGE_DAYS, check_interval

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pyarrow as pa
 
-from mpo_pipeline.config import Secret
+from mpo_pipeline.core.secret import Secret
 
 from .arguments import check_advertiser, check_client_args, check_stats_args
 from .metadata import parse_metadata

@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 
 import httpx
 
-from mpo_pipeline.config import Secret
+from mpo_pipeline.core.secret import Secret
 
 from .arguments import check_client_args
 from .errors import MpoNotFoundError, MpoValidationError

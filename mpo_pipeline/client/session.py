@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 import httpx
 
-from mpo_pipeline.config import Secret
+from mpo_pipeline.core.secret import Secret
 
 from .auth import TokenProvider
 from .errors import MpoResponseError, redact

@@ -6,15 +6,15 @@ from zoneinfo import ZoneInfo
 import dagster as dg
 
 from mpo_pipeline.config import Settings
-from mpo_pipeline.dates import lookback_window
+from mpo_pipeline.core.dates import lookback_window
+from mpo_pipeline.defs.ingest.partitions import range_tags
 from mpo_pipeline.defs.publish.assets import PUBLISHED_KEY
 from mpo_pipeline.defs.resources import settings
-from mpo_pipeline.runner import range_tags
 
 # dbt_finance holds marts.fct_post_close_adjustments: every load refreshes the deltas of closed
 # months against the statement it has just rebuilt.
 WAREHOUSE_GROUPS = ("dbt_seeds", "dbt_staging", "dbt_intermediate", "dbt_marts", "dbt_finance")
-# The run ends by publishing the read-only snapshot BI queries (mpo_pipeline.publish).
+# The run ends by publishing the read-only snapshot BI queries (mpo_pipeline.warehouse.publish).
 LOAD_SELECTION = dg.AssetSelection.groups(
     "mpo_stats", "mpo_metadata", *WAREHOUSE_GROUPS
 ) | dg.AssetSelection.assets(PUBLISHED_KEY)

@@ -26,6 +26,7 @@ from mpo_pipeline.finance.schema import (
     finance_tables_exist,
     table_columns,
 )
+from mpo_pipeline.warehouse.access import rows as query_rows
 
 STATEMENT = "marts.fct_seller_monthly_statement"
 
@@ -209,7 +210,8 @@ def close_totals(con: duckdb.DuckDBPyConnection, close_id: int) -> list[dict]:
     rounded to (``currency_minor_unit``; the cent for closes made before the column existed)."""
     has_minor_unit = "currency_minor_unit" in table_columns(con, SCHEMA, "month_close_statements")
     stored_minor_unit = "max(currency_minor_unit)" if has_minor_unit else "cast(null as integer)"
-    cursor = con.execute(
+    totals = query_rows(
+        con,
         f"""
         select advertiser_id, currency, {stored_minor_unit} as currency_minor_unit,
                count(*) as sellers,
@@ -228,8 +230,6 @@ def close_totals(con: duckdb.DuckDBPyConnection, close_id: int) -> list[dict]:
         """,
         [close_id],
     )
-    names = [d[0] for d in cursor.description]
-    totals = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
     for total in totals:
         total["currency_minor_unit"] = close_minor_unit(total["currency_minor_unit"])
     return totals

@@ -15,9 +15,10 @@ from pathlib import Path
 
 import duckdb
 
-from mpo_pipeline.dates import month_bounds
-from mpo_pipeline.finance.schema import table_exists
-from mpo_pipeline.lake import ENDPOINTS, control_path, stats_path
+from mpo_pipeline.core.dates import month_bounds
+from mpo_pipeline.ingest.lake import ENDPOINTS, control_path, stats_path
+from mpo_pipeline.warehouse.access import rows as query_rows
+from mpo_pipeline.warehouse.access import table_exists
 
 RECONCILIATION = "marts.rpt_monthly_reconciliation"
 METRICS = ("impressions", "clicks", "cost", "sale_units", "revenue")
@@ -132,13 +133,12 @@ def reconciliation_failures(
     if not table_exists(con, "marts", "rpt_monthly_reconciliation"):
         return [absent_failure(first, 0, "*", "*", "no marts.rpt_monthly_reconciliation: run dbt")]
     columns = ", ".join(f"{m}_daily, {m}_control, {m}_diff, {m}_rel_diff" for m in METRICS)
-    cursor = con.execute(
+    rows = query_rows(
+        con,
         f"select advertiser_id, endpoint, policy, is_reconciled, {columns} "
         f"from {RECONCILIATION} where month = ? order by advertiser_id, endpoint, policy",
         [first],
     )
-    names = [d[0] for d in cursor.description]
-    rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
     failures: list[ReconciliationFailure] = []
     seen = set()
     for row in rows:

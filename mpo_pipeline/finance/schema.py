@@ -19,6 +19,8 @@ import re
 
 import duckdb
 
+from mpo_pipeline.warehouse.access import table_exists
+
 SCHEMA = "finance"
 CLOSES_TABLE = f"{SCHEMA}.month_closes"
 STATEMENTS_TABLE = f"{SCHEMA}.month_close_statements"
@@ -152,16 +154,6 @@ def _is_narrower_decimal(current: str, wanted: str) -> bool:
         return False
     (hp, hs), (wp, ws) = (map(int, have.groups()), map(int, want.groups()))
     return (hp - hs, hs) != (wp - ws, ws) and hp - hs <= wp - ws and hs <= ws
-
-
-def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    """Whether ``schema.table`` exists in the connected database."""
-    rows = con.execute(
-        "select count(*) from information_schema.tables "
-        "where table_catalog = current_database() and table_schema = ? and table_name = ?",
-        [schema, table],
-    ).fetchall()
-    return rows[0][0] > 0
 
 
 def finance_tables_exist(con: duckdb.DuckDBPyConnection) -> bool:

@@ -21,17 +21,6 @@ from .hashing import hash_key, normal_and_uniforms, uniform
 from .timezones import utc_offsets
 from .world import Advertiser, World
 
-FINAL_FIELDS = (
-    "impressions",
-    "clicks",
-    "cost",
-    "same_units",
-    "extra_units",
-    "same_revenue",
-    "extra_revenue",
-    "ivt_clicks",
-    "ivt_cost",
-)
 _INT64_MAX = 2**63 - 1
 OUTAGE_PROBABILITY = 0.015  # share of an advertiser's local days with no delivery at all
 _T_DAY, _T_PROFILE, _T_OUTAGE = 101, 102, 103

@@ -42,7 +42,6 @@ from .realtime_request import parse_request
 from .realtime_service import RealtimeService, realtime_of
 from .render import encode
 
-REALTIME_VERSIONS = ("preview", "experimental")
 PREFIX = "/{version}/marketing-solutions/marketplace-performance-outcomes"
 REALTIME_PATHS: dict[str, tuple[str, str]] = {
     "create": ("POST", "/stats/realtime-reports/export"),

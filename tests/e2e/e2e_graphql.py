@@ -8,7 +8,6 @@ import time
 from typing import Any
 
 import httpx
-from e2e_helpers import wait_until
 from e2e_queries import (
     AUTOMATION,
     BACKFILL,
@@ -18,6 +17,7 @@ from e2e_queries import (
     STOP_SENSOR,
     WORKSPACE,
 )
+from support.processes import wait_until
 
 TERMINAL_BACKFILL = {"COMPLETED", "COMPLETED_SUCCESS", "COMPLETED_FAILED", "FAILED", "CANCELED"}
 TERMINAL_RUN = {"SUCCESS", "FAILURE", "CANCELED"}

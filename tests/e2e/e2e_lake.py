@@ -10,9 +10,9 @@ from pathlib import Path
 
 import duckdb
 import pyarrow.parquet as pq
-from e2e_helpers import REPO
+from support.processes import REPO
 
-from mpo_pipeline.lake import ENDPOINTS, stats_path
+from mpo_pipeline.ingest.lake import ENDPOINTS, stats_path
 from mpo_pipeline.simulator import GroundTruth
 
 POLICIES = ("SameSeller", "AnySeller")

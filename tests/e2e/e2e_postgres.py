@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 
 import psycopg2
-from e2e_helpers import free_port, wait_until
+from support.processes import free_port, wait_until
 
 USER = "dagster"
 DB = "dagster"

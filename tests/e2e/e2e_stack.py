@@ -20,8 +20,16 @@ from zoneinfo import ZoneInfo
 import httpx
 import yaml
 from e2e_graphql import GraphQL
-from e2e_helpers import BIN, REPO, Child, clean_environ, free_port, patched_environ, wait_until
 from e2e_postgres import PostgresServer
+from support.processes import (
+    BIN,
+    REPO,
+    Child,
+    clean_environ,
+    free_port,
+    patched_environ,
+    wait_until,
+)
 
 from mpo_pipeline.simulator import GroundTruth, SimulatorConfig
 
@@ -124,7 +132,7 @@ def dagster_stack(root: Path, *, time_zone: str = "UTC") -> Iterator[Stack]:
 
         def spawn(name: str, args: list[str], env: dict[str, str]) -> Child:
             child = Child(name, args, env, logs)
-            stack.callback(child.stop)
+            stack.callback(child.stop, grace=15.0)
             children[name] = child
             return child
 

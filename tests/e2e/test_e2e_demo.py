@@ -23,10 +23,10 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from e2e_helpers import BIN, REPO, clean_environ
+from support.processes import BIN, REPO, clean_environ
 
-from mpo_pipeline.dates import month_bounds
-from mpo_pipeline.demo import _last_complete_month, demo_start
+from mpo_pipeline.cli.demo import _last_complete_month, demo_start
+from mpo_pipeline.core.dates import month_bounds
 from mpo_pipeline.seller_portal.kpis import directory_with_caps, seller_kpis
 from mpo_pipeline.simulator import GroundTruth, SimulatorConfig, running_simulator
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from e2e_helpers import REPO
+from support.processes import REPO
 
 SERVICES = {"postgres", "init", "code", "webserver", "daemon", "simulator", "bi"}
 DAGSTER_SERVICES = ("init", "code", "webserver", "daemon")

@@ -1,4 +1,5 @@
-"""``mpo_pipeline.devserver.run_dev`` (``make dev``): the Dagster UI against a local simulator."""
+"""``mpo_pipeline.cli.devserver.run_dev`` (``make dev``): the Dagster UI against a local
+simulator."""
 
 from __future__ import annotations
 
@@ -13,17 +14,17 @@ import psutil
 import pytest
 import yaml
 from e2e_graphql import GraphQL
-from e2e_helpers import REPO, Child, clean_environ, free_port, wait_until
 from e2e_queries import ASSET_NODES
+from support.processes import REPO, Child, clean_environ, free_port, wait_until
 
-from mpo_pipeline.config import Settings
-from mpo_pipeline.devserver import (
+from mpo_pipeline.cli.devserver import (
     LOCATION_NAME,
     dev_environment,
     merged_environment,
     uses_own_api,
     workspace_yaml,
 )
+from mpo_pipeline.config import Settings
 from mpo_pipeline.simulator import SimulatorConfig
 
 DEMO = SimulatorConfig()
@@ -113,7 +114,9 @@ def test_run_dev_serves_the_ui_against_the_simulator_and_stops_everything(
     start = datetime.now(UTC).date() - timedelta(days=10)
     env = clean_environ(MPO_START_DATE=start.isoformat(), MPO_TIME_ZONE="UTC")
     port = free_port()
-    script = f"import sys; from mpo_pipeline.devserver import run_dev; sys.exit(run_dev({port}))"
+    script = (
+        f"import sys; from mpo_pipeline.cli.devserver import run_dev; sys.exit(run_dev({port}))"
+    )
     dev = Child("dev", [sys.executable, "-c", script], env, tmp_path, cwd=tmp_path)
     gql = GraphQL(f"http://127.0.0.1:{port}")
     try:

@@ -32,7 +32,6 @@ from e2e_graphql import (
     lock_errors,
     step_intervals,
 )
-from e2e_helpers import REPO, patched_environ
 from e2e_lake import (
     assert_daily_facts_equal_truth,
     assert_lake_equals_truth,
@@ -42,8 +41,9 @@ from e2e_lake import (
 from e2e_postgres import available
 from e2e_queries import ASSET_NODES, ASSET_PARTITIONS, JOB_PARTITIONS
 from e2e_stack import LOCATION, Stack, dagster_stack
+from support.processes import REPO, patched_environ
 
-from mpo_pipeline.lake import stats_path
+from mpo_pipeline.ingest.lake import stats_path
 
 pytestmark = [
     pytest.mark.skipif(available() is not None, reason=f"PostgreSQL: {available()}"),

@@ -7,24 +7,14 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+from support.lake import STATS_LINEAGE
 
 from mpo_pipeline.defs.resources import LakeResource, MpoApiResource
-from mpo_pipeline.lake import stats_path
+from mpo_pipeline.ingest.lake import stats_path
 from mpo_pipeline.simulator import SimulatorConfig
 
 API_VERSION = "2026-07"
-LINEAGE = (
-    "advertiserId",
-    "endpoint",
-    "attribution_policy",
-    "interval_size",
-    "time_zone",
-    "currency",
-    "api_version",
-    "window_start",
-    "window_end",
-    "extracted_at",
-)
+LINEAGE = STATS_LINEAGE
 SIM_TODAY = date(2026, 3, 1)
 
 

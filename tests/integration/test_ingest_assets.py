@@ -14,11 +14,11 @@ from ingest_helpers import canonical, read_day, resources_for, small_config
 
 from mpo_pipeline.defs.ingest.checks import stats_checks
 from mpo_pipeline.defs.ingest.metadata_assets import metadata_asset_key, mpo_metadata
+from mpo_pipeline.defs.ingest.partitions import range_tags
 from mpo_pipeline.defs.ingest.stats_assets import STATS_ASSETS
 from mpo_pipeline.defs.resources import LakeResource
-from mpo_pipeline.extract import days_between
-from mpo_pipeline.lake import ENDPOINTS, stats_path
-from mpo_pipeline.runner import range_tags
+from mpo_pipeline.ingest.extract import days_between
+from mpo_pipeline.ingest.lake import ENDPOINTS, stats_path
 from mpo_pipeline.simulator import running_simulator
 
 POLICIES = ("SameSeller", "AnySeller")
@@ -167,7 +167,7 @@ def test_rerun_is_idempotent_and_restated_days_replaced(tmp_path):
 
 
 def test_crash_mid_write_leaves_complete_files_and_rerun_completes(tmp_path, monkeypatch):
-    from mpo_pipeline import extract
+    from mpo_pipeline.ingest import extract
 
     with running_simulator(small_config(today=date(2026, 2, 20))) as server:
         start, end = date(2026, 2, 1), date(2026, 2, 14)

@@ -1,40 +1,23 @@
-"""Process plumbing for the reliability tests: child processes, environments, bounded waits.
-
-Every child runs in its own session so that stopping it also stops what it spawned (dbt), and is
-only ever signalled through its own process group id.
-"""
+"""Process plumbing of the reliability tests: ``mpo-pipeline load`` runs, their environment and
+results, and a proxy server in a thread (processes in general: ``support.processes``)."""
 
 from __future__ import annotations
 
-import os
 import re
-import signal
-import subprocess
-import sys
 import threading
 import time
-from collections.abc import Callable, Mapping
-from contextlib import suppress
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar, TypeVar
+from typing import TypeVar
 
 import uvicorn
+from support.processes import BIN, Child, clean_environ, wait_until
 
 T = TypeVar("T")
-REPO = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent  # console scripts of this very environment
 MPO_PIPELINE = str(BIN / "mpo-pipeline")
 FIRST_DAY = "2026-01-01"  # MPO_START_DATE of every scenario
 RUN_ID = re.compile(r"\b([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\b")
-
-
-def clean_environ(**extra: str) -> dict[str, str]:
-    """This process's environment without any MPO_/DAGSTER_/DBT_ setting, plus ``extra``."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("MPO_", "DAGSTER_", "DBT_"))}
-    env.update(DBT_SEND_ANONYMOUS_USAGE_STATS="False", DO_NOT_TRACK="1", PYTHONUNBUFFERED="1")
-    env.update(extra)
-    return env
 
 
 def load_environ(
@@ -51,103 +34,6 @@ def load_environ(
         "MPO_MAX_CALLS_PER_MINUTE": "10000",
     }
     return clean_environ(**{**settings, **extra})
-
-
-def wait_until(
-    probe: Callable[[], T | None], timeout: float, what: str, interval: float = 0.2
-) -> T:
-    """Call ``probe`` until it returns something truthy; fail after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = probe()
-        if result:
-            return result
-        time.sleep(interval)
-    raise TimeoutError(f"{what}: not within {timeout:.0f} s")
-
-
-class Child:
-    """A child process in its own session, its stdout and stderr in two files of ``log_dir``."""
-
-    instances: ClassVar[list[Child]] = []  # every child started, for the cleanup at exit
-
-    def __init__(self, name: str, args: list[str], env: Mapping[str, str], log_dir: Path) -> None:
-        log_dir.mkdir(parents=True, exist_ok=True)
-        self.name = name
-        self.stdout_path = log_dir / f"{name}.stdout"
-        self.stderr_path = log_dir / f"{name}.stderr"
-        self._out = self.stdout_path.open("wb")
-        self._err = self.stderr_path.open("wb")
-        self.started = time.monotonic()
-        self.ended: float | None = None
-        self.proc = subprocess.Popen(
-            args,
-            env=dict(env),
-            cwd=REPO,
-            stdout=self._out,
-            stderr=self._err,
-            start_new_session=True,
-        )
-        Child.instances.append(self)
-
-    @property
-    def pid(self) -> int:
-        return self.proc.pid
-
-    def alive(self) -> bool:
-        return self.proc.poll() is None
-
-    def output(self) -> str:
-        """Everything the child wrote so far, stdout then stderr."""
-        parts = [p.read_text(errors="replace") for p in (self.stdout_path, self.stderr_path)]
-        return "\n".join(parts)
-
-    def tail(self, lines: int = 60) -> str:
-        return "\n".join(self.output().splitlines()[-lines:])
-
-    def wait(self, timeout: float) -> int:
-        """The exit code; a child still running after ``timeout`` seconds is stopped, then fails."""
-        try:
-            code = self.proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.stop()
-            raise TimeoutError(
-                f"{self.name} still running after {timeout:.0f} s; stopped. End of its output:\n"
-                + self.tail()
-            ) from None
-        self._close()
-        return code
-
-    def kill(self) -> None:
-        """SIGKILL the child's whole process group at once (a crash, as the OS would do it)."""
-        _signal_group(self.proc.pid, signal.SIGKILL)
-        with suppress(subprocess.TimeoutExpired):
-            self.proc.wait(timeout=30)
-        self._close()
-
-    def stop(self, grace: float = 5.0) -> None:
-        """SIGTERM the process group, then SIGKILL whatever is left after ``grace`` seconds."""
-        if self.alive():
-            _signal_group(self.proc.pid, signal.SIGTERM)
-            with suppress(subprocess.TimeoutExpired):
-                self.proc.wait(timeout=grace)
-        # Children may outlive the leader (a dbt process): always sweep the group.
-        _signal_group(self.proc.pid, signal.SIGKILL)
-        with suppress(subprocess.TimeoutExpired):
-            self.proc.wait(timeout=30)
-        self._close()
-
-    def _close(self) -> None:
-        if self.ended is None:
-            self.ended = time.monotonic()
-        for handle in (self._out, self._err):
-            if not handle.closed:
-                handle.close()
-
-
-def _signal_group(pgid: int, sig: int) -> None:
-    with suppress(ProcessLookupError, PermissionError):
-        os.killpg(pgid, sig)
 
 
 @dataclass

@@ -15,7 +15,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from rel_proc_helpers import Child, clean_environ, wait_until
+from support.processes import Child, clean_environ, wait_until
 
 READER = r'''
 import json, os, sys, time

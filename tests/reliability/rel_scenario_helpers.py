@@ -32,18 +32,8 @@ import pytest
 import rel_fakeapi_helpers as fake
 import rel_truth_helpers as truth_helpers
 from rel_dagster_helpers import claimed_slots, release_dead_runs, step_metadata, step_spans
-from rel_proc_helpers import (
-    REPO,
-    Child,
-    LoadRun,
-    ServerThread,
-    clean_environ,
-    finish,
-    load_environ,
-    run_load,
-    start_load,
-    wait_until,
-)
+from rel_proc_helpers import LoadRun, ServerThread, finish, load_environ, run_load, start_load
+from support.processes import REPO, Child, clean_environ, wait_until
 
 from mpo_pipeline.simulator import GroundTruth, SimulatorConfig, running_simulator
 
@@ -55,7 +45,7 @@ LOAD_TIMEOUT = 480.0
 LOCKED_DBT = """\
 import subprocess, sys, time
 from pathlib import Path
-from mpo_pipeline.warehouse_lock import warehouse_writer
+from mpo_pipeline.warehouse.lock import warehouse_writer
 
 with warehouse_writer(Path(sys.argv[1]), on_wait=lambda m: print(m, flush=True), poll=0.2):
     print(f"LOCK-ACQUIRED {time.time():.3f}", flush=True)
@@ -115,7 +105,7 @@ def reuse_parse(base: Path, root: Path) -> None:
 FIRST_START = """\
 import dagster as dg
 from mpo_pipeline.config import Settings
-from mpo_pipeline.runner import prepare_environment
+from mpo_pipeline.runs.runner import prepare_environment
 
 prepare_environment(Settings.from_env())
 with dg.DagsterInstance.get() as instance:

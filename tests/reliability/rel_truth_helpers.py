@@ -18,8 +18,9 @@ from typing import Any
 
 import duckdb
 import pyarrow.parquet as pq
+from support.lake import STATS_LINEAGE
 
-from mpo_pipeline.lake import ENDPOINTS, stats_path
+from mpo_pipeline.ingest.lake import ENDPOINTS, stats_path
 from mpo_pipeline.simulator import GroundTruth
 
 POLICIES = ("SameSeller", "AnySeller")
@@ -41,18 +42,7 @@ KEY_COLUMNS = {
 }
 STATEMENT = "marts.fct_seller_monthly_statement"
 STATEMENT_KEYS = ["month", "advertiser_id", "seller_id"]
-LINEAGE = (
-    "advertiserId",
-    "endpoint",
-    "attribution_policy",
-    "interval_size",
-    "time_zone",
-    "currency",
-    "api_version",
-    "window_start",
-    "window_end",
-    "extracted_at",
-)
+LINEAGE = STATS_LINEAGE
 # DuckDB's single-writer errors and SQLite's (the Dagster instance) busy error.
 LOCK_ERROR = re.compile(
     r"Could not set lock on file|Conflicting lock is held|database is locked", re.IGNORECASE

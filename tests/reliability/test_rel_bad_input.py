@@ -27,11 +27,11 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 import rel_fakeapi_helpers as fake
-from rel_proc_helpers import MPO_PIPELINE, REPO, load_environ
+from rel_proc_helpers import MPO_PIPELINE, load_environ
 from rel_scenario_helpers import BAD_DIRECTORIES, CORRUPTIONS, scenario
 from rel_truth_helpers import LINEAGE, file_hashes, lake_differences
+from support.processes import REPO
 
-from mpo_pipeline import extract
 from mpo_pipeline.client import (
     MpoApiVersionError,
     MpoAuthError,
@@ -42,6 +42,7 @@ from mpo_pipeline.client import (
     MpoResponseError,
     MpoValidationError,
 )
+from mpo_pipeline.ingest import extract
 from mpo_pipeline.simulator import GroundTruth, SimulatorConfig
 
 pytestmark = pytest.mark.timeout(900)

@@ -1,7 +1,7 @@
 """Three overlapping ``mpo-pipeline load`` runs and a ``dbt build`` at once on one data dir.
 
 The loads share one Dagster instance (its ``duckdb`` pool, limit 1) and the cross-process writer
-lock (``mpo_pipeline.warehouse_lock``) that every dbt step takes; the dbt build, started while the
+lock (``mpo_pipeline.warehouse.lock``) that every dbt step takes; the dbt build, started while the
 loads' dbt steps run, takes the same lock the way an operator would by hand. What must hold: every
 process succeeds, no output mentions a DuckDB lock conflict, at no sampled moment do two processes
 have the DuckDB file open, the dbt steps of different runs never overlap, the dbt build really
@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
-from rel_proc_helpers import FIRST_DAY, clean_environ, finish
+from rel_proc_helpers import FIRST_DAY, finish
 from rel_scenario_helpers import (
     CONCURRENT_RANGES,
     CONCURRENT_UNION,
@@ -25,6 +25,7 @@ from rel_scenario_helpers import (
     scenario,
     start_first_steps,
 )
+from support.processes import clean_environ
 
 pytestmark = pytest.mark.timeout(900)
 
@@ -105,7 +106,7 @@ def test_first_runs_on_a_fresh_data_dir_do_not_crash(tmp_path, attempt):
 
     Unguarded, they race on creating the instance's SQLite storage and some die with
     ``alembic.util.exc.CommandError`` (or ``IntegrityError`` on ``alembic_version``);
-    ``mpo_pipeline.local_instance.ensure_instance`` creates it under a file lock.
+    ``mpo_pipeline.runs.local_instance.ensure_instance`` creates it under a file lock.
     """
     env = clean_environ(
         MPO_CLIENT_ID="rel-client",

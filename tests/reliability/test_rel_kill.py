@@ -45,7 +45,7 @@ def test_no_partial_or_temp_file_visible_after_the_kill(killed):
 def test_rerun_after_the_kill_is_not_blocked_by_the_dead_run(killed):
     """The killed run's ``mpo_api`` pool slot would stay claimed in the local Dagster instance
     and make every later load wait forever; the next command-line run releases it by itself
-    (``mpo_pipeline.local_instance``). If not, the suite applies the manual recovery of
+    (``mpo_pipeline.runs.local_instance``). If not, the suite applies the manual recovery of
     docs/operations.md §3.5 to check the rest."""
     assert killed.rerun_blocked is None, (
         f"{killed.rerun_blocked}. Manual recovery released runs {killed.released_runs}."

@@ -29,9 +29,10 @@ import duckdb
 import pytest
 import rel_truth_helpers as truth_helpers
 from rel_dagster_helpers import step_metadata
-from rel_proc_helpers import MPO_PIPELINE, Child, LoadRun, finish, load_environ, run_load
+from rel_proc_helpers import MPO_PIPELINE, LoadRun, finish, load_environ, run_load
 from rel_publish_helpers import start_reader, wait_for_reads
 from rel_scenario_helpers import DEMO_CLIENT, LOAD_TIMEOUT, SIM_TODAY, prepare_dbt_target
+from support.processes import Child
 
 from mpo_pipeline.simulator import SimulatorConfig, running_simulator
 

@@ -28,8 +28,8 @@ import rel_fakeapi_helpers as fake
 from rel_dagster_helpers import event_log_texts
 from rel_scenario_helpers import CANARY_SECRET, FaultsResult, scenario
 
-from mpo_pipeline import extract
 from mpo_pipeline.client import MpoAuthError, MpoError, MpoServerError
+from mpo_pipeline.ingest import extract
 from mpo_pipeline.simulator import GroundTruth, SimulatorConfig
 
 pytestmark = pytest.mark.timeout(900)

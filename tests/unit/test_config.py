@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from mpo_pipeline.config import ConfigError, Secret, Settings
+from mpo_pipeline.config import ConfigError, Settings
+from mpo_pipeline.core.secret import Secret
 
 GOOD = {"MPO_CLIENT_ID": "id-123", "MPO_CLIENT_SECRET": "s3cr3t-VALUE"}
 

@@ -1,12 +1,10 @@
-"""What the finance definitions share: monthly partitions, asset keys, the warehouse path."""
+"""What the finance definitions share: monthly partitions and asset keys."""
 
 from datetime import date
-from pathlib import Path
 
 import dagster as dg
 from dagster_dbt import get_asset_key_for_model
 
-from mpo_pipeline.config import Settings
 from mpo_pipeline.defs.ingest.partitions import monthly_partitions
 from mpo_pipeline.defs.transform.dbt_assets import dbt_rollups, dbt_upstream
 
@@ -23,11 +21,6 @@ ADJUSTMENTS_KEY = get_asset_key_for_model([dbt_rollups], "fct_post_close_adjustm
 CONTROL_STAGING_KEY = get_asset_key_for_model([dbt_upstream], "stg_mpo__control_monthly_stats")
 # The close asset's op: not "month_close", the job's name (ops and jobs share a namespace).
 CLOSE_OP = "close_month_snapshot"  # run config: ops.close_month_snapshot.config
-
-
-def warehouse_path() -> Path:
-    """The DuckDB file dbt writes, read from the environment when a run needs it."""
-    return Settings.from_env(require_credentials=False).warehouse.resolve()
 
 
 def month_of_partition(partition_key: str) -> date:

@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from mpo_pipeline.dates import month_bounds
+from mpo_pipeline.core.dates import month_bounds
 from mpo_pipeline.defs.finance.common import (
     CONTROL_TOTALS_KEY,
     GROUP,
@@ -10,8 +10,8 @@ from mpo_pipeline.defs.finance.common import (
     month_of_partition,
 )
 from mpo_pipeline.defs.resources import LakeResource, MpoApiResource, settings
-from mpo_pipeline.extract import load_control_totals, resolve_advertisers
-from mpo_pipeline.lake import ENDPOINTS
+from mpo_pipeline.ingest.extract import load_control_totals, resolve_advertisers
+from mpo_pipeline.ingest.lake import ENDPOINTS
 
 
 @dg.asset(

@@ -6,8 +6,6 @@ switched on in the UI, closes the previous month, one hour after the daily refre
 decides when a month is closed.
 """
 
-import os
-from collections.abc import Mapping
 from datetime import timedelta
 
 import dagster as dg
@@ -22,22 +20,6 @@ from mpo_pipeline.defs.finance.control_totals import control_totals
 from mpo_pipeline.defs.finance.month_close import month_close
 from mpo_pipeline.defs.publish.assets import PUBLISHED_KEY
 from mpo_pipeline.defs.resources import settings
-
-CLOSE_DAY_VARIABLE = "MPO_CLOSE_DAY_OF_MONTH"
-DEFAULT_CLOSE_DAY = 5
-
-
-def close_day_of_month(env: Mapping[str, str] | None = None) -> int:
-    """The day of the month the close schedule runs (``MPO_CLOSE_DAY_OF_MONTH``, 1–28)."""
-    env = os.environ if env is None else env
-    raw = (env.get(CLOSE_DAY_VARIABLE) or "").strip() or str(DEFAULT_CLOSE_DAY)
-    if not raw.isdigit() or not 1 <= int(raw) <= 28:
-        raise ValueError(
-            f"{CLOSE_DAY_VARIABLE}={raw!r} must be a day of the month from 1 to 28 "
-            "(every month has it)"
-        )
-    return int(raw)
-
 
 # The staging view over the control files is rebuilt too: a view created before the first control
 # file existed is an empty placeholder until its next build.
@@ -80,15 +62,18 @@ month_close_job = dg.define_asset_job(
 )
 
 
+CLOSE_HOUR = min(settings().daily_schedule_hour + 1, 23)  # one hour after the daily refresh
+CLOSE_DAY = settings().close_day_of_month  # MPO_CLOSE_DAY_OF_MONTH
+
+
 @dg.schedule(
     job=month_close_job,
-    cron_schedule=f"0 {min(settings().daily_schedule_hour + 1, 23)} {close_day_of_month()} * *",
+    cron_schedule=f"0 {CLOSE_HOUR} {CLOSE_DAY} * *",
     execution_timezone=settings().time_zone,
     default_status=dg.DefaultScheduleStatus.STOPPED,
     description=(
-        f"On day {close_day_of_month()} of every month ({CLOSE_DAY_VARIABLE}, default "
-        f"{DEFAULT_CLOSE_DAY}): control totals, reconciliation and close of the previous month. "
-        "Off by default."
+        f"On day {CLOSE_DAY} of every month (MPO_CLOSE_DAY_OF_MONTH, default 5): control "
+        "totals, reconciliation and close of the previous month. Off by default."
     ),
 )
 def month_close_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:

@@ -7,7 +7,7 @@ It writes the append-only tables ``finance.month_closes`` and ``finance.month_cl
 import dagster as dg
 import duckdb
 
-from mpo_pipeline.dates import today_in
+from mpo_pipeline.core.dates import today_in
 from mpo_pipeline.defs.finance.common import (
     CLOSE_OP,
     CLOSE_STATEMENTS_KEY,
@@ -17,7 +17,6 @@ from mpo_pipeline.defs.finance.common import (
     RECONCILIATION_KEY,
     STATEMENT_KEY,
     month_of_partition,
-    warehouse_path,
 )
 from mpo_pipeline.defs.resources import LakeResource, settings
 from mpo_pipeline.finance.close import (
@@ -27,7 +26,8 @@ from mpo_pipeline.finance.close import (
     close_month,
     close_totals,
 )
-from mpo_pipeline.warehouse_lock import warehouse_writer
+from mpo_pipeline.warehouse.access import warehouse_path
+from mpo_pipeline.warehouse.lock import warehouse_writer
 
 
 class MonthCloseConfig(dg.Config):

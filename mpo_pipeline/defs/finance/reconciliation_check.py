@@ -11,17 +11,16 @@ from datetime import date
 import dagster as dg
 import duckdb
 
-from mpo_pipeline.dates import month_bounds
+from mpo_pipeline.core.dates import month_bounds
 from mpo_pipeline.defs.finance.common import (
     MONTHLY_PARTITIONS,
     RECONCILIATION_KEY,
     month_of_partition,
-    warehouse_path,
 )
 from mpo_pipeline.defs.resources import LakeResource, settings
 from mpo_pipeline.finance import readiness
 from mpo_pipeline.finance.close import latest_close
-from mpo_pipeline.finance.schema import table_exists
+from mpo_pipeline.warehouse.access import connect_read_only, table_exists
 
 MAX_LISTED = 50  # failures shown in the check's metadata
 
@@ -50,7 +49,7 @@ def month_reconciled(
     """Judge the run's month (ERROR) or the open months (WARN)."""
     month = run_month(context)
     policies = settings().attribution_policies
-    with duckdb.connect(str(warehouse_path()), read_only=True) as con:
+    with connect_read_only() as con:
         if month is not None:
             advertisers = list(lake.advertiser_ids) or readiness.advertisers_in_lake(
                 lake.path, month

@@ -11,12 +11,12 @@ import dagster as dg
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from mpo_pipeline import lake_checks
-from mpo_pipeline.dates import yesterday_in
+from mpo_pipeline.core.dates import yesterday_in
 from mpo_pipeline.defs.ingest.stats_assets import POLICY_SLUGS, stats_asset_key
 from mpo_pipeline.defs.resources import LakeResource, settings
-from mpo_pipeline.extract import days_between
-from mpo_pipeline.lake import ENDPOINTS
+from mpo_pipeline.ingest import lake_checks
+from mpo_pipeline.ingest.extract import days_between
+from mpo_pipeline.ingest.lake import ENDPOINTS
 
 RANGE_START = "dagster/asset_partition_range_start"
 RANGE_END = "dagster/asset_partition_range_end"

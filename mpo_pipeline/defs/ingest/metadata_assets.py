@@ -4,10 +4,10 @@ from datetime import datetime
 
 import dagster as dg
 
-from mpo_pipeline.dates import today_in
+from mpo_pipeline.core.dates import today_in
 from mpo_pipeline.defs.resources import LakeResource, MpoApiResource
-from mpo_pipeline.extract import resolve_advertisers, snapshot_metadata
-from mpo_pipeline.lake import METADATA_ENTITIES
+from mpo_pipeline.ingest.extract import resolve_advertisers, snapshot_metadata
+from mpo_pipeline.ingest.lake import METADATA_ENTITIES
 
 
 def metadata_asset_key(entity: str) -> dg.AssetKey:

@@ -7,6 +7,16 @@ import dagster as dg
 from mpo_pipeline.config import Settings
 from mpo_pipeline.defs.resources import settings
 
+# The tags that make one run cover an inclusive range of daily partitions, as the UI's
+# single-run backfill of a range does.
+RANGE_START = "dagster/asset_partition_range_start"
+RANGE_END = "dagster/asset_partition_range_end"
+
+
+def range_tags(start: str, end: str) -> dict[str, str]:
+    """Tags that make one run cover an inclusive partition range (as a single-run backfill)."""
+    return {RANGE_START: start, RANGE_END: end}
+
 
 def daily_partitions(s: Settings | None = None) -> dg.DailyPartitionsDefinition:
     """Days in ``MPO_TIME_ZONE`` from ``MPO_START_DATE`` up to yesterday (the last complete day).

@@ -4,8 +4,8 @@ import dagster as dg
 
 from mpo_pipeline.defs.ingest.partitions import DAILY_PARTITIONS, run_days
 from mpo_pipeline.defs.resources import LakeResource, MpoApiResource, settings
-from mpo_pipeline.extract import load_stats, resolve_advertisers
-from mpo_pipeline.lake import ENDPOINTS
+from mpo_pipeline.ingest.extract import load_stats, resolve_advertisers
+from mpo_pipeline.ingest.lake import ENDPOINTS
 
 POLICY_SLUGS = {"SameSeller": "same_seller", "AnySeller": "any_seller"}
 

@@ -2,20 +2,20 @@
 
 It runs last in every job that changes the warehouse (``load``, ``control_totals``,
 ``month_close``, ``publish``), downstream of the marts, the month close and the ops models, in pool
-``duckdb`` and under the warehouse writer lock (``mpo_pipeline.publish``). A failed run publishes
-nothing: BI keeps the last good snapshot.
+``duckdb`` and under the warehouse writer lock (``mpo_pipeline.warehouse.publish``). A failed run
+publishes nothing: BI keeps the last good snapshot.
 """
 
 import dagster as dg
 
 from mpo_pipeline.config import Settings
 from mpo_pipeline.defs.finance.common import CLOSE_STATEMENTS_KEY, CLOSES_KEY
-from mpo_pipeline.defs.ops.dbt_ops import dbt_ops
+from mpo_pipeline.defs.monitoring.dbt_ops import dbt_ops
 from mpo_pipeline.defs.resources import settings
 from mpo_pipeline.defs.transform.dbt_assets import dbt_daily_facts, dbt_rollups
 from mpo_pipeline.defs.transform.freshness import daily_facts_freshness
 from mpo_pipeline.defs.transform.project import dbt_project
-from mpo_pipeline.publish import PUBLISHED_SCHEMAS, PublishError, publish_warehouse
+from mpo_pipeline.warehouse.publish import PUBLISHED_SCHEMAS, PublishError, publish_warehouse
 
 PUBLISHED_KEY = dg.AssetKey("published_warehouse")
 GROUP = "mpo_publish"

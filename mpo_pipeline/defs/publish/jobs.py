@@ -7,7 +7,7 @@ below publishes after each of its successful runs, so BI's ops tables follow wit
 
 import dagster as dg
 
-from mpo_pipeline.defs.ops.schedules import ops_realtime_job
+from mpo_pipeline.defs.monitoring.schedules import ops_realtime_job
 from mpo_pipeline.defs.publish.assets import published_warehouse
 
 publish_job = dg.define_asset_job(

@@ -11,27 +11,24 @@ models, not the data, so a load need not pay for them again; ``make test`` runs 
 """
 
 import json
-import os
 from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
 from mpo_pipeline.defs.ingest.partitions import DAILY_PARTITIONS
-from mpo_pipeline.defs.resources import settings
 from mpo_pipeline.defs.transform.project import (
     dbt_project,
     prune_invocation_targets,
     share_partial_parse,
 )
 from mpo_pipeline.defs.transform.translator import MpoDbtTranslator
-from mpo_pipeline.warehouse_lock import warehouse_writer
+from mpo_pipeline.warehouse.access import warehouse_path
+from mpo_pipeline.warehouse.lock import warehouse_writer
 
 UPSTREAM = "resource_type:seed path:models/staging path:models/intermediate"
 DAILY = "tag:daily"
-OPS = "path:models/ops"
 TRANSLATOR = MpoDbtTranslator()
 BUILD = ["build", "--exclude-resource-type", "unit_test"]
 
@@ -95,6 +92,5 @@ def dbt_rollups(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Itera
 
 
 def warehouse_writer_for(context: dg.AssetExecutionContext):
-    """The cross-process warehouse writer lock (see mpo_pipeline.warehouse_lock)."""
-    warehouse = Path(os.environ.get("MPO_WAREHOUSE") or settings().warehouse).resolve()
-    return warehouse_writer(warehouse, on_wait=context.log.info)
+    """The cross-process warehouse writer lock (see mpo_pipeline.warehouse.lock)."""
+    return warehouse_writer(warehouse_path(), on_wait=context.log.info)

@@ -10,7 +10,7 @@ from mpo_pipeline.defs.ingest.metadata_assets import metadata_asset_key
 from mpo_pipeline.defs.ingest.stats_assets import stats_asset_key
 from mpo_pipeline.defs.resources import settings
 from mpo_pipeline.defs.transform.freshness import daily_facts_freshness
-from mpo_pipeline.lake import ENDPOINTS, METADATA_ENTITIES
+from mpo_pipeline.ingest.lake import ENDPOINTS, METADATA_ENTITIES
 
 LAKE_SOURCE = "mpo_lake"
 

@@ -18,13 +18,14 @@ import pyarrow.parquet as pq
 from dagster_dbt import DbtCliResource, get_asset_key_for_model
 
 from mpo_pipeline.config import Settings
-from mpo_pipeline.dates import month_bounds
+from mpo_pipeline.core.dates import month_bounds
 from mpo_pipeline.defs import resources as defs_resources
+from mpo_pipeline.defs.ingest.partitions import range_tags
 from mpo_pipeline.defs.ingest.stats_assets import STATS_ASSETS
 from mpo_pipeline.defs.transform.dbt_assets import dbt_daily_facts, dbt_rollups
 from mpo_pipeline.defs.transform.project import DBT_EXECUTABLE, dbt_project
-from mpo_pipeline.lake import stats_path, write_parquet_atomic
-from mpo_pipeline.runner import prepare_environment, range_tags
+from mpo_pipeline.ingest.lake import stats_path, write_parquet_atomic
+from mpo_pipeline.runs.runner import prepare_environment
 from mpo_pipeline.simulator import SimulatorConfig
 
 OCTOBER = date(2026, 10, 1)

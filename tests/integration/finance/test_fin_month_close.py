@@ -49,13 +49,14 @@ from fin_scenario_helpers import (
 from rich.console import Console
 
 from mpo_pipeline import cli
+from mpo_pipeline.cli.finance import close_month
 from mpo_pipeline.defs import resources as defs_resources
 from mpo_pipeline.defs.finance.month_close import month_close
+from mpo_pipeline.defs.ingest.partitions import range_tags
 from mpo_pipeline.defs.ingest.stats_assets import STATS_ASSETS
 from mpo_pipeline.defs.resources import build_resources
-from mpo_pipeline.finance_cli import close_month
-from mpo_pipeline.lake import ENDPOINTS, stats_path
-from mpo_pipeline.runner import range_tags, run_job
+from mpo_pipeline.ingest.lake import ENDPOINTS, stats_path
+from mpo_pipeline.runs.runner import run_job
 from mpo_pipeline.simulator import GroundTruth, running_simulator
 
 pytestmark = pytest.mark.timeout(900)  # one module-wide scenario: several Dagster + dbt runs

@@ -11,7 +11,7 @@ import pyarrow as pa
 import pytest
 
 from mpo_pipeline.client import RealtimeClient, RealtimeReportRequest
-from mpo_pipeline.defs.ops.realtime_assets import REALTIME_EXPORT_KEY, RealtimeExportConfig
+from mpo_pipeline.defs.monitoring.realtime_assets import REALTIME_EXPORT_KEY, RealtimeExportConfig
 from mpo_pipeline.defs.resources import LakeResource, MpoApiResource
 from mpo_pipeline.simulator import RunningSimulator, SimulatorConfig
 from mpo_pipeline.simulator.realtime_service import RealtimeService

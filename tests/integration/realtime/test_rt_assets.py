@@ -11,12 +11,12 @@ import pyarrow.parquet as pq
 import pytest
 from rt_sim_helpers import export_run_config, rt_resources, tick
 
-from mpo_pipeline.defs.ops.realtime_assets import (
+from mpo_pipeline.defs.monitoring.realtime_assets import (
     REALTIME_EXPORT_KEY,
     REALTIME_POOL,
     realtime_export,
 )
-from mpo_pipeline.defs.ops.schedules import ops_realtime_schedule
+from mpo_pipeline.defs.monitoring.schedules import ops_realtime_schedule
 from mpo_pipeline.simulator import RunningSimulator
 from mpo_pipeline.simulator.realtime_service import RealtimeService
 

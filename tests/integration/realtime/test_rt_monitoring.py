@@ -12,9 +12,9 @@ import pytest
 from rt_sim_helpers import ADVERTISERS, fast_client, minute_rows, request, tick
 
 from mpo_pipeline.client.realtime_errors import RealtimeCreateUncertainError, RealtimeStatusError
-from mpo_pipeline.defs.ops.realtime_checks import data_is_fresh, export_is_new
-from mpo_pipeline.extract import Advertiser
-from mpo_pipeline.realtime_extract import land_realtime_export, plan_requests
+from mpo_pipeline.defs.monitoring.realtime_checks import data_is_fresh, export_is_new
+from mpo_pipeline.ingest.extract import Advertiser
+from mpo_pipeline.ingest.realtime_extract import land_realtime_export, plan_requests
 from mpo_pipeline.simulator import RunningSimulator
 from mpo_pipeline.simulator.realtime_service import RealtimeService
 

@@ -15,12 +15,15 @@ from dagster_dbt import DbtCliResource
 from rt_sim_helpers import export_run_config, fast_client, request, rt_resources, tick
 
 from mpo_pipeline.defs.ingest.metadata_assets import mpo_metadata
-from mpo_pipeline.defs.ops.checks import no_seller_campaign_overpacing, no_seller_campaign_went_dark
-from mpo_pipeline.defs.ops.dbt_ops import dbt_ops, ops_model_key
-from mpo_pipeline.defs.ops.realtime_assets import realtime_export
-from mpo_pipeline.defs.ops.realtime_checks import HORIZON_KEY, ops_realtime_is_current
+from mpo_pipeline.defs.monitoring.checks import (
+    no_seller_campaign_overpacing,
+    no_seller_campaign_went_dark,
+)
+from mpo_pipeline.defs.monitoring.dbt_ops import dbt_ops, ops_model_key
+from mpo_pipeline.defs.monitoring.realtime_assets import realtime_export
+from mpo_pipeline.defs.monitoring.realtime_checks import HORIZON_KEY, ops_realtime_is_current
 from mpo_pipeline.defs.transform.project import DBT_EXECUTABLE, dbt_project
-from mpo_pipeline.realtime_extract import land_realtime_export
+from mpo_pipeline.ingest.realtime_extract import land_realtime_export
 from mpo_pipeline.simulator import RunningSimulator
 from mpo_pipeline.simulator.realtime_service import RealtimeService
 

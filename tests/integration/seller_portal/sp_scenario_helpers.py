@@ -27,13 +27,14 @@ import pytest
 from mpo_pipeline.config import Settings
 from mpo_pipeline.defs import resources as defs_resources
 from mpo_pipeline.defs.ingest.metadata_assets import mpo_metadata
+from mpo_pipeline.defs.ingest.partitions import range_tags
 from mpo_pipeline.defs.ingest.stats_assets import STATS_ASSETS
 from mpo_pipeline.defs.transform.project import DBT_EXECUTABLE, dbt_project
-from mpo_pipeline.lake import stats_path
-from mpo_pipeline.publish import publish_warehouse
-from mpo_pipeline.runner import prepare_environment, range_tags
+from mpo_pipeline.ingest.lake import stats_path
+from mpo_pipeline.runs.runner import prepare_environment
 from mpo_pipeline.seller_portal.kpis import write_directory_with_caps, write_seller_kpis
 from mpo_pipeline.simulator import GroundTruth, SimulatorConfig, running_simulator
+from mpo_pipeline.warehouse.publish import publish_warehouse
 
 # Two advertisers (EUR and JPY) sharing half of their 10 sellers, 60 days: the 30-day window and
 # the 30 days before it are both loaded.

@@ -22,9 +22,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "unit" / "seller_portal"))
-from portal_fixtures import (  # the snapshot builder of the unit tests
+from support.portal_fixtures import (
     LATEST,
     SELLER_A,
     SELLER_B,
@@ -35,8 +33,8 @@ from portal_fixtures import (  # the snapshot builder of the unit tests
     publish_rows,
 )
 
-from mpo_pipeline.publish import publish_warehouse
 from mpo_pipeline.seller_portal.keys import KeyStore
+from mpo_pipeline.warehouse.publish import publish_warehouse
 
 pytestmark = pytest.mark.integration
 STARTUP_SECONDS = 60.0

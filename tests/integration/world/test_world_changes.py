@@ -42,7 +42,7 @@ from world_helpers import (
 )
 
 from mpo_pipeline.defs import resources as defs_resources
-from mpo_pipeline.lake import ENDPOINTS, stats_path
+from mpo_pipeline.ingest.lake import ENDPOINTS, stats_path
 from mpo_pipeline.simulator import GroundTruth, running_simulator
 
 pytestmark = pytest.mark.timeout(600)

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from mpo_pipeline import lake_checks
 from mpo_pipeline.client.stats_schema import stats_schema
-from mpo_pipeline.extract import Advertiser, stamp
-from mpo_pipeline.lake import stats_path, write_parquet_atomic
+from mpo_pipeline.ingest import lake_checks
+from mpo_pipeline.ingest.extract import Advertiser, stamp
+from mpo_pipeline.ingest.lake import stats_path, write_parquet_atomic
 
 DAY_1, DAY_2 = date(2025, 3, 4), date(2025, 3, 5)
 EUR = Advertiser(id=41111, name="FR", currency="EUR", time_zone="Europe/Paris")

@@ -15,17 +15,19 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 from dagster_dbt import DbtCliResource, get_asset_key_for_model
+from support.lake import STATS_LINEAGE
 
 from mpo_pipeline.client import MpoClient
 from mpo_pipeline.config import Settings
 from mpo_pipeline.defs import resources as defs_resources
 from mpo_pipeline.defs.ingest.checks import stats_checks
+from mpo_pipeline.defs.ingest.partitions import range_tags
 from mpo_pipeline.defs.ingest.stats_assets import STATS_ASSETS
 from mpo_pipeline.defs.transform.dbt_assets import dbt_daily_facts, dbt_rollups, dbt_upstream
 from mpo_pipeline.defs.transform.project import DBT_EXECUTABLE, dbt_project
-from mpo_pipeline.extract import resolve_advertisers, snapshot_metadata
-from mpo_pipeline.lake import stats_path
-from mpo_pipeline.runner import prepare_environment, range_tags
+from mpo_pipeline.ingest.extract import resolve_advertisers, snapshot_metadata
+from mpo_pipeline.ingest.lake import stats_path
+from mpo_pipeline.runs.runner import prepare_environment
 from mpo_pipeline.simulator import GroundTruth, SimulatorConfig, write_seller_directory
 from mpo_pipeline.simulator.events import CurrencyChange, SellerRename, VersionRetirement
 
@@ -62,18 +64,7 @@ FACTS = {
     "campaigns": "marts.fct_campaign_stats_daily",
 }
 POLICIES = ("SameSeller", "AnySeller")
-LINEAGE = {
-    "advertiserId",
-    "endpoint",
-    "attribution_policy",
-    "interval_size",
-    "time_zone",
-    "currency",
-    "api_version",
-    "window_start",
-    "window_end",
-    "extracted_at",
-}
+LINEAGE = set(STATS_LINEAGE)
 # ISO 4217 minor units of the scenario's currencies (independent of the seed currency_minor_units)
 MINOR_UNITS = {"EUR": 2, "USD": 2, "JPY": 0}
 

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parent))
-
-from mpo_client_fakes import FakeApi, FakeClock
+from mpo_client_fakes import FakeApi
+from support.clocks import FakeClock
 
 from mpo_pipeline.client import backoff, ratelimit
 

@@ -1,6 +1,6 @@
 """Test doubles for the MPO client tests: a fake clock and a scriptable fake API.
 
-Imported by the test modules of this directory (conftest.py puts it on ``sys.path``).
+Imported by the test modules of this directory (pytest puts the directory on ``sys.path``).
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
+from support.clocks import FakeClock
 
 from mpo_pipeline.client import MpoClient
 
@@ -20,7 +21,6 @@ CLIENT_ID = "client-abc"
 CLIENT_SECRET = "s3cr3t-CLIENT-value-9f8e7d"
 TOKEN_PREFIX = "tok3n-SECRET-"
 API_ROOT = f"/{API_VERSION}/marketing-solutions/marketplace-performance-outcomes"
-EPOCH = 1_780_000_000.0
 
 SELLER_CAMPAIGN_COLUMNS = [
     "campaignId",
@@ -37,29 +37,6 @@ SELLER_CAMPAIGN_COLUMNS = [
     "cos",
     "roas",
 ]
-
-
-class FakeClock:
-    """``monotonic``/``wall``/``sleep`` sharing one timeline; ``sleep`` only moves time."""
-
-    def __init__(self, start: float = 1_000.0) -> None:
-        self.now = start
-        self.sleeps: list[float] = []
-        self._wall_offset = EPOCH - start
-
-    def monotonic(self) -> float:
-        return self.now
-
-    def wall(self) -> float:
-        return self._wall_offset + self.now
-
-    def sleep(self, seconds: float) -> None:
-        assert seconds >= 0, seconds
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 Reply = httpx.Response | Exception | Callable[[httpx.Request], httpx.Response]

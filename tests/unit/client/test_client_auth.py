@@ -11,7 +11,7 @@ from mpo_client_fakes import BASE_URL, CLIENT_ID, CLIENT_SECRET, FakeApi, make_c
 
 from mpo_pipeline.client import MpoAuthError, MpoClient, MpoServerError
 from mpo_pipeline.client.auth import refresh_margin
-from mpo_pipeline.config import Secret
+from mpo_pipeline.core.secret import Secret
 
 
 def test_token_request_form(api: FakeApi) -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import threading
 
 import pytest
-from mpo_client_fakes import BASE_URL, CLIENT_SECRET, FakeApi, FakeClock, make_client
+from mpo_client_fakes import BASE_URL, CLIENT_SECRET, FakeApi, make_client
+from support.clocks import FakeClock
 
 from mpo_pipeline.client import MpoClient
 from mpo_pipeline.client.ratelimit import RateLimiter, shared_limiter

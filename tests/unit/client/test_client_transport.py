@@ -7,14 +7,8 @@ import logging
 
 import httpx
 import pytest
-from mpo_client_fakes import (
-    API_ROOT,
-    EPOCH,
-    BrokenStream,
-    FakeApi,
-    make_client,
-    problem,
-)
+from mpo_client_fakes import API_ROOT, BrokenStream, FakeApi, make_client, problem
+from support.clocks import EPOCH
 
 from mpo_pipeline.client import (
     DeprecationNotice,

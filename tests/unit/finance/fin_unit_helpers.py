@@ -11,7 +11,7 @@ import duckdb
 
 from mpo_pipeline.finance.readiness import METRICS, month_days
 from mpo_pipeline.finance.schema import STATEMENT_COLUMNS
-from mpo_pipeline.lake import ENDPOINTS, control_path, stats_path
+from mpo_pipeline.ingest.lake import ENDPOINTS, control_path, stats_path
 
 POLICIES = ("SameSeller", "AnySeller")
 OCTOBER = date(2026, 10, 1)

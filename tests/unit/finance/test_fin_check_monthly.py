@@ -18,7 +18,7 @@ from fin_unit_helpers import fake_lake, fake_warehouse, reconcile
 from mpo_pipeline.defs.finance.common import MONTHLY_PARTITIONS, RECONCILIATION_KEY
 from mpo_pipeline.defs.finance.reconciliation_check import month_reconciled
 from mpo_pipeline.defs.resources import LakeResource
-from mpo_pipeline.lake import stats_path
+from mpo_pipeline.ingest.lake import stats_path
 
 # The first month of the partitions (MPO_START_DATE is pinned to 2025-01-01 for the tests).
 JANUARY = date(2025, 1, 1)

@@ -23,9 +23,9 @@ from fin_unit_helpers import (
 from rich.console import Console
 
 from mpo_pipeline import cli
+from mpo_pipeline.cli.finance import print_close
 from mpo_pipeline.finance.close import CloseRequest, MonthContext, close_month, close_totals
 from mpo_pipeline.finance.export import ExportError, export_statement, output_paths
-from mpo_pipeline.finance_cli import print_close
 
 
 @pytest.fixture(scope="module")

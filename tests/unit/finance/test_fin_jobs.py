@@ -8,6 +8,7 @@ import dagster as dg
 import pytest
 
 from mpo_pipeline import cli
+from mpo_pipeline.config import ConfigError, Settings
 from mpo_pipeline.definitions import defs
 from mpo_pipeline.defs.finance.common import (
     ADJUSTMENTS_KEY,
@@ -22,7 +23,6 @@ from mpo_pipeline.defs.finance.common import (
 )
 from mpo_pipeline.defs.finance.control_totals import control_totals
 from mpo_pipeline.defs.finance.jobs import (
-    close_day_of_month,
     control_totals_job,
     month_close_job,
     month_close_schedule,
@@ -102,11 +102,15 @@ def test_schedule_is_off_and_closes_the_previous_month():
     assert request.run_config["ops"][CLOSE_OP]["config"]["reason"]
 
 
+def close_day_of_month(env: dict[str, str]) -> int:
+    return Settings.from_env(env, require_credentials=False).close_day_of_month
+
+
 def test_close_day_of_month_is_validated():
     assert close_day_of_month({}) == 5
     assert close_day_of_month({"MPO_CLOSE_DAY_OF_MONTH": " 12 "}) == 12
     for bad in ("0", "29", "x", "-1"):
-        with pytest.raises(ValueError, match="MPO_CLOSE_DAY_OF_MONTH"):
+        with pytest.raises(ConfigError, match="MPO_CLOSE_DAY_OF_MONTH"):
             close_day_of_month({"MPO_CLOSE_DAY_OF_MONTH": bad})
 
 

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parent))
-
-from rt_client_helpers import FakeClock, FakeRealtimeApi
+from rt_client_helpers import FakeRealtimeApi
+from support.clocks import FakeClock
 
 from mpo_pipeline.client import backoff, ratelimit
 

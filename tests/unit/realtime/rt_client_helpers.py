@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
+from support.clocks import FakeClock
 
 from mpo_pipeline.client import RealtimeClient, RealtimeReportRequest
 
@@ -21,30 +22,10 @@ CLIENT_ID = "rt-client"
 CLIENT_SECRET = "rt-s3cr3t-VALUE-77aa"
 TOKEN_PREFIX = "rt-tok3n-"
 ROOT = "/preview/marketing-solutions/marketplace-performance-outcomes"
-EPOCH = 1_780_000_000.0
 EXPORT_ID = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
 STORAGE_HOST = "storage.test"
 
 Reply = httpx.Response | Callable[[httpx.Request], httpx.Response]
-
-
-class FakeClock:
-    """``monotonic``/``wall``/``sleep`` on one timeline; ``sleep`` only moves time."""
-
-    def __init__(self, start: float = 1_000.0) -> None:
-        self.now = start
-        self.sleeps: list[float] = []
-
-    def monotonic(self) -> float:
-        return self.now
-
-    def wall(self) -> float:
-        return EPOCH + self.now
-
-    def sleep(self, seconds: float) -> None:
-        assert seconds >= 0, seconds
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 def job_body(status: str, export_id: str = EXPORT_ID, message: str | None = None) -> dict:

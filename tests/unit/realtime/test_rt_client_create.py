@@ -8,15 +8,8 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from rt_client_helpers import (
-    EXPORT_ID,
-    FakeClock,
-    FakeRealtimeApi,
-    job,
-    make_client,
-    problem,
-    request,
-)
+from rt_client_helpers import EXPORT_ID, FakeRealtimeApi, job, make_client, problem, request
+from support.clocks import FakeClock
 
 from mpo_pipeline.client import MpoApiVersionError, MpoForbiddenError, RealtimeQuotaError
 from mpo_pipeline.client.realtime_errors import (

@@ -9,7 +9,6 @@ from rt_client_helpers import (
     EXPORT_ID,
     ROOT,
     ROWS,
-    FakeClock,
     FakeRealtimeApi,
     job,
     json_rows,
@@ -17,6 +16,7 @@ from rt_client_helpers import (
     problem,
     request,
 )
+from support.clocks import FakeClock
 
 from mpo_pipeline.client import (
     ExportStatus,

@@ -10,7 +10,6 @@ from rt_client_helpers import (
     CLIENT_SECRET,
     ROWS,
     TOKEN_PREFIX,
-    FakeClock,
     FakeRealtimeApi,
     job,
     json_rows,
@@ -18,6 +17,7 @@ from rt_client_helpers import (
     problem,
     request,
 )
+from support.clocks import FakeClock
 
 from mpo_pipeline.client import (
     MpoRateLimitError,

@@ -16,7 +16,6 @@ from rt_client_helpers import (
     ROWS,
     STORAGE_HOST,
     TOKEN_PREFIX,
-    FakeClock,
     FakeRealtimeApi,
     csv_file,
     job,
@@ -24,6 +23,7 @@ from rt_client_helpers import (
     make_client,
     request,
 )
+from support.clocks import FakeClock
 
 from mpo_pipeline.client import MpoResponseError, RealtimeReportRequest
 from mpo_pipeline.client.realtime_result import parse_realtime_report_shape

@@ -10,23 +10,15 @@ from pathlib import Path
 import dagster as dg
 import pyarrow.parquet as pq
 import pytest
-from rt_client_helpers import (
-    EXPORT_ID,
-    ROWS,
-    FakeClock,
-    FakeRealtimeApi,
-    job,
-    json_rows,
-    make_client,
-    request,
-)
+from rt_client_helpers import EXPORT_ID, ROWS, FakeRealtimeApi, job, json_rows, make_client, request
+from support.clocks import FakeClock
 
 from mpo_pipeline.client import MpoResponseError
 from mpo_pipeline.client.realtime_errors import RealtimeBusyError
 from mpo_pipeline.config import Settings
-from mpo_pipeline.defs.ops.realtime_checks import data_is_fresh, export_is_new
-from mpo_pipeline.extract import Advertiser
-from mpo_pipeline.realtime_extract import (
+from mpo_pipeline.defs.monitoring.realtime_checks import data_is_fresh, export_is_new
+from mpo_pipeline.ingest.extract import Advertiser
+from mpo_pipeline.ingest.realtime_extract import (
     RealtimeLandReport,
     land_realtime_export,
     one_export_at_a_time,

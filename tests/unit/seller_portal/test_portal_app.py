@@ -8,7 +8,7 @@ from email.utils import format_datetime
 import anyio
 import httpx
 import pytest
-from portal_fixtures import (
+from support.portal_fixtures import (
     EARLIER,
     LATEST,
     SELLER_A,

@@ -7,7 +7,7 @@ import json
 import threading
 
 import pytest
-from portal_fixtures import (
+from support.portal_fixtures import (
     EARLIER,
     LATEST,
     SELLER_A,
@@ -211,7 +211,7 @@ def test_nothing_published_yet_then_a_publish(tmp_path):
 def test_a_snapshot_without_the_marts_is_not_served(tmp_path):
     import duckdb
 
-    from mpo_pipeline.publish import publish_warehouse
+    from mpo_pipeline.warehouse.publish import publish_warehouse
 
     private = tmp_path / "private.duckdb"
     with duckdb.connect(str(private)) as con:

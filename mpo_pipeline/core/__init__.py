@@ -1,0 +1,1 @@
+"""Pieces every layer shares: the pipeline's clock and dates."""

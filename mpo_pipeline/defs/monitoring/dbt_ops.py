@@ -1,0 +1,66 @@
+"""The dbt ``ops`` models (models/ops) as Dagster assets, downstream of the real-time export.
+
+They write DuckDB, so they run in pool ``duckdb`` and under the warehouse writer lock. The
+translator maps their lake sources (``mpo_lake.realtime_exports``, ``realtime_export_log``) onto
+``mpo_ops/realtime_export``; their metadata parents (``int_*_latest``) come from the upstream dbt
+group. Every build gets the pipeline's clock in the environment variable ``MPO_OPS_NOW``: the
+models judge freshness and silence against it, never against a time read from the data. (An
+environment variable, not ``--vars``: dbt re-parses only the model that reads it when it changes,
+where changed ``--vars`` throw the whole partial parse away, about ten CPU seconds every tick.)
+"""
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import dagster as dg
+from dagster_dbt import DbtCliResource, dbt_assets, get_asset_key_for_model
+
+from mpo_pipeline.config import Settings
+from mpo_pipeline.defs.transform.dbt_assets import warehouse_writer_for
+from mpo_pipeline.defs.transform.project import dbt_project
+from mpo_pipeline.defs.transform.translator import MpoDbtTranslator
+from mpo_pipeline.ingest.realtime_extract import pipeline_now
+
+OPS_SELECT = "path:models/ops"
+OPS_NOW_VARIABLE = "MPO_OPS_NOW"
+
+
+@contextmanager
+def _environment(name: str, value: str) -> Iterator[None]:
+    """``name=value`` in this process's environment (which dbt inherits) for the block only."""
+    before = os.environ.get(name)
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = before
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    select=OPS_SELECT,
+    name="dbt_ops",
+    dagster_dbt_translator=MpoDbtTranslator(),
+    project=dbt_project,
+    pool="duckdb",
+)
+def dbt_ops(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator:
+    """Real-time minutes, hourly activity, spend pace and went-dark (schema ``ops``)."""
+    # Read at run time (not the process's cached settings): MPO_NOW may differ between runs.
+    now = pipeline_now(Settings.from_env(require_credentials=False)).isoformat()
+    context.log.info(f"building the ops models as of {now}")
+    # The pool serialises writers inside one Dagster instance; the lock also keeps out every
+    # other process (a CLI run, the publish step) that writes or snapshots the warehouse.
+    with warehouse_writer_for(context):
+        with _environment(OPS_NOW_VARIABLE, now):  # dbt starts (and copies it) in cli()
+            invocation = dbt.cli(["build"], context=context)
+        yield from invocation.stream()
+
+
+def ops_model_key(model: str) -> dg.AssetKey:
+    """Asset key of one ops model, e.g. ``ops_went_dark``."""
+    return get_asset_key_for_model([dbt_ops], model)

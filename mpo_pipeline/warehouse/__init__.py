@@ -1,0 +1,1 @@
+"""The DuckDB warehouse: the cross-process writer lock and publishing the snapshot BI reads."""
