@@ -1,11 +1,20 @@
 {#-
     The report-date window of a run: vars `min_report_date` / `max_report_date` (ISO dates,
-    inclusive). Both absent (or null/empty) = no window: build everything. Anything else that is
-    not a pair of valid ISO dates with min <= max fails at compile time, naming the bad value.
+    inclusive), else the environment variables MPO_MIN_REPORT_DATE / MPO_MAX_REPORT_DATE, which
+    the pipeline's daily-facts step sets. Both absent (or null/empty) = no window: build
+    everything. Anything else that is not a pair of valid ISO dates with min <= max fails at
+    compile time, naming the bad value.
+    The environment is read at run time only (`execute`): dbt then never records the variables
+    in its parse, so a new window keeps the saved parse, where new --vars make dbt parse the
+    whole project again (several CPU seconds per run).
 -#}
 {% macro report_window() -%}
     {%- set raw_min = var('min_report_date', none) -%}
     {%- set raw_max = var('max_report_date', none) -%}
+    {%- if raw_min is none and raw_max is none and execute -%}
+        {%- set raw_min = env_var('MPO_MIN_REPORT_DATE', '') or none -%}
+        {%- set raw_max = env_var('MPO_MAX_REPORT_DATE', '') or none -%}
+    {%- endif -%}
     {%- set lo = (raw_min | string | trim) if raw_min is not none else '' -%}
     {%- set hi = (raw_max | string | trim) if raw_max is not none else '' -%}
     {%- if lo in ('', 'None', 'none', 'null') and hi in ('', 'None', 'none', 'null') -%}

@@ -348,9 +348,12 @@ class DbtStepRun:
     folder: str  # <step>-<run id>-<hash>, under DBT_TARGET_PATH
     node_kinds: Counter  # results by resource type: test, unit_test, model, seed...
     full_parse: bool  # dbt parsed the whole project instead of reusing a saved parse
+    windows: set[tuple[str, str]]  # report-date windows in the compiled SQL of a daily fact
 
 
 _FULL_PARSE = "Unable to do partial parsing"  # what dbt logs before parsing everything again
+_DAILY_FACT_SQL = "compiled/mpo_pipeline/models/marts/daily/fct_seller_stats_daily.sql"
+_WINDOW = re.compile(r"report_date between date '([0-9-]{10})' and date '([0-9-]{10})'")
 
 
 def dbt_step_runs(target: Path) -> list[DbtStepRun]:
@@ -362,7 +365,10 @@ def dbt_step_runs(target: Path) -> list[DbtStepRun]:
         log = results.with_name("dbt.log")
         text = log.read_text(errors="replace") if log.exists() else ""
         ended = document["metadata"]["generated_at"]
-        runs.append((ended, DbtStepRun(results.parent.name, kinds, _FULL_PARSE in text)))
+        compiled = results.parent / _DAILY_FACT_SQL
+        windows = set(_WINDOW.findall(compiled.read_text())) if compiled.exists() else set()
+        step = DbtStepRun(results.parent.name, kinds, _FULL_PARSE in text, windows)
+        runs.append((ended, step))
     return [run for _, run in sorted(runs, key=lambda pair: pair[0])]
 
 

@@ -9,35 +9,19 @@ environment variable, not ``--vars``: dbt re-parses only the model that reads it
 where changed ``--vars`` throw the whole partial parse away, about ten CPU seconds every tick.)
 """
 
-import os
 from collections.abc import Iterator
-from contextlib import contextmanager
 
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets, get_asset_key_for_model
 
 from mpo_pipeline.config import Settings
-from mpo_pipeline.defs.transform.dbt_assets import warehouse_writer_for
+from mpo_pipeline.defs.transform.dbt_assets import BUILD, dbt_environment, warehouse_writer_for
 from mpo_pipeline.defs.transform.project import dbt_project
 from mpo_pipeline.defs.transform.translator import MpoDbtTranslator
 from mpo_pipeline.ingest.realtime_extract import pipeline_now
 
 OPS_SELECT = "path:models/ops"
 OPS_NOW_VARIABLE = "MPO_OPS_NOW"
-
-
-@contextmanager
-def _environment(name: str, value: str) -> Iterator[None]:
-    """``name=value`` in this process's environment (which dbt inherits) for the block only."""
-    before = os.environ.get(name)
-    os.environ[name] = value
-    try:
-        yield
-    finally:
-        if before is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = before
 
 
 @dbt_assets(
@@ -56,8 +40,8 @@ def dbt_ops(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator:
     # The pool serialises writers inside one Dagster instance; the lock also keeps out every
     # other process (a CLI run, the publish step) that writes or snapshots the warehouse.
     with warehouse_writer_for(context):
-        with _environment(OPS_NOW_VARIABLE, now):  # dbt starts (and copies it) in cli()
-            invocation = dbt.cli(["build"], context=context)
+        with dbt_environment({OPS_NOW_VARIABLE: now}):  # dbt starts (and copies it) in cli()
+            invocation = dbt.cli(BUILD, context=context)
         yield from invocation.stream()
 
 

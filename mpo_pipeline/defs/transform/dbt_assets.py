@@ -10,8 +10,9 @@ models, not the data, so a load need not pay for them again; ``make test`` runs 
 ``dbt build`` of tests/integration/dbt/test_dbt_seller_directory.py).
 """
 
-import json
-from collections.abc import Iterator
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import timedelta
 
 import dagster as dg
@@ -62,13 +63,17 @@ def dbt_upstream(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iter
 def dbt_daily_facts(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator:
     """The three daily facts, rebuilt only for the report days of this run's partition range."""
     window = context.partition_time_window
-    dbt_vars = {
-        "min_report_date": window.start.date().isoformat(),
-        "max_report_date": (window.end - timedelta(days=1)).date().isoformat(),
+    # The window goes in the environment, not in --vars: see macros/report_window.sql.
+    window_env = {
+        "MPO_MIN_REPORT_DATE": window.start.date().isoformat(),
+        "MPO_MAX_REPORT_DATE": (window.end - timedelta(days=1)).date().isoformat(),
     }
-    context.log.info(f"building daily facts for {dbt_vars}")
+    context.log.info(f"building daily facts for {window_env}")
     with warehouse_writer_for(context):
-        yield from dbt.cli([*BUILD, "--vars", json.dumps(dbt_vars)], context=context).stream()
+        with dbt_environment(window_env):  # dbt starts (and copies it) in cli()
+            invocation = dbt.cli(BUILD, context=context)
+        yield from invocation.stream()
+    share_partial_parse(invocation)
 
 
 @dbt_assets(
@@ -89,6 +94,21 @@ def dbt_rollups(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Itera
     pruned = prune_invocation_targets()
     if pruned:
         context.log.info(f"removed {len(pruned)} old dbt invocation folder(s) of the target path")
+
+
+@contextmanager
+def dbt_environment(values: Mapping[str, str]) -> Iterator[None]:
+    """``values`` in this process's environment (which dbt inherits) for the block only."""
+    before = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, old in before.items():
+            if old is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = old
 
 
 def warehouse_writer_for(context: dg.AssetExecutionContext):

@@ -138,9 +138,12 @@ def prune_invocation_targets(
     return removed
 
 
+def dbt_resource() -> MpoDbtCliResource:
+    """The dbt CLI resource of this project (its dbt executable, no adapter in process)."""
+    return MpoDbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE)
+
+
 @dg.definitions
 def resources() -> dg.Definitions:
     """The dbt CLI resource shared by every dbt asset."""
-    return dg.Definitions(
-        resources={"dbt": MpoDbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE)}
-    )
+    return dg.Definitions(resources={"dbt": dbt_resource()})

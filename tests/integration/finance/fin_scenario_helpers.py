@@ -15,7 +15,7 @@ import dagster as dg
 import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
-from dagster_dbt import DbtCliResource, get_asset_key_for_model
+from dagster_dbt import get_asset_key_for_model
 
 from mpo_pipeline.config import Settings
 from mpo_pipeline.core.dates import month_bounds
@@ -23,7 +23,7 @@ from mpo_pipeline.defs import resources as defs_resources
 from mpo_pipeline.defs.ingest.partitions import range_tags
 from mpo_pipeline.defs.ingest.stats_assets import STATS_ASSETS
 from mpo_pipeline.defs.transform.dbt_assets import dbt_daily_facts, dbt_rollups
-from mpo_pipeline.defs.transform.project import DBT_EXECUTABLE, dbt_project
+from mpo_pipeline.defs.transform.project import DBT_EXECUTABLE, dbt_project, dbt_resource
 from mpo_pipeline.ingest.lake import stats_path, write_parquet_atomic
 from mpo_pipeline.runs.runner import prepare_environment
 from mpo_pipeline.simulator import SimulatorConfig
@@ -105,7 +105,7 @@ def reload_and_rebuild(start: date, end: date) -> list[dg.ExecuteInProcessResult
     facts read the lake through views that are not rebuilt here, so nothing else orders them."""
     resources = {
         **defs_resources.build_resources(defs_resources.settings()),
-        "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE),
+        "dbt": dbt_resource(),
     }
     tags = range_tags(start.isoformat(), end.isoformat())
     runs = [dg.materialize(STATS_ASSETS, resources=resources, tags=tags, raise_on_error=False)]
@@ -120,7 +120,7 @@ def reload_and_rebuild(start: date, end: date) -> list[dg.ExecuteInProcessResult
 
 def rebuild_seller_facts(day: date) -> dg.ExecuteInProcessResult:
     """Rebuild marts.fct_seller_stats_daily for one day from the lake (no API call)."""
-    dbt = DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE)
+    dbt = dbt_resource()
     return dg.materialize(
         [dbt_daily_facts],
         selection=[get_asset_key_for_model([dbt_daily_facts], "fct_seller_stats_daily")],

@@ -11,7 +11,6 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 import pytest
-from dagster_dbt import DbtCliResource
 from rt_sim_helpers import export_run_config, fast_client, request, rt_resources, tick
 
 from mpo_pipeline.defs.ingest.metadata_assets import mpo_metadata
@@ -22,7 +21,7 @@ from mpo_pipeline.defs.monitoring.checks import (
 from mpo_pipeline.defs.monitoring.dbt_ops import dbt_ops, ops_model_key
 from mpo_pipeline.defs.monitoring.realtime_assets import realtime_export
 from mpo_pipeline.defs.monitoring.realtime_checks import HORIZON_KEY, ops_realtime_is_current
-from mpo_pipeline.defs.transform.project import DBT_EXECUTABLE, dbt_project
+from mpo_pipeline.defs.transform.project import dbt_resource
 from mpo_pipeline.ingest.realtime_extract import land_realtime_export
 from mpo_pipeline.simulator import RunningSimulator
 from mpo_pipeline.simulator.realtime_service import RealtimeService
@@ -86,7 +85,7 @@ def test_went_dark_end_to_end(
     # dbt targets go below tmp_path; the ops build re-uses this run's partial parse (same env).
     dbt_target = tmp_path / "target"
     monkeypatch.setenv("DBT_TARGET_PATH", str(dbt_target))
-    dbt = DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE)
+    dbt = dbt_resource()
     upstream = ["run", "--select", "+path:models/ops", "--exclude", "path:models/ops"]
     assert dbt.cli(upstream, target_path=dbt_target, raise_on_error=False).wait().is_successful()
 

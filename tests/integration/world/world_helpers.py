@@ -14,7 +14,7 @@ import dagster as dg
 import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
-from dagster_dbt import DbtCliResource, get_asset_key_for_model
+from dagster_dbt import get_asset_key_for_model
 from support.lake import STATS_LINEAGE
 
 from mpo_pipeline.client import MpoClient
@@ -24,7 +24,7 @@ from mpo_pipeline.defs.ingest.checks import stats_checks
 from mpo_pipeline.defs.ingest.partitions import range_tags
 from mpo_pipeline.defs.ingest.stats_assets import STATS_ASSETS
 from mpo_pipeline.defs.transform.dbt_assets import dbt_daily_facts, dbt_rollups, dbt_upstream
-from mpo_pipeline.defs.transform.project import DBT_EXECUTABLE, dbt_project
+from mpo_pipeline.defs.transform.project import dbt_resource
 from mpo_pipeline.ingest.extract import resolve_advertisers, snapshot_metadata
 from mpo_pipeline.ingest.lake import stats_path
 from mpo_pipeline.runs.runner import prepare_environment
@@ -143,7 +143,7 @@ def load(settings: Settings, *, warehouse: bool) -> dg.ExecuteInProcessResult:
         selection=selection,
         resources={
             **defs_resources.build_resources(settings),
-            "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE),
+            "dbt": dbt_resource(),
         },
         tags=range_tags(FIRST.isoformat(), LAST.isoformat()),
         raise_on_error=False,
