@@ -61,7 +61,13 @@ class DbtEnv:
         )
         return env
 
-    def run(self, *args: str, vars: dict | None = None, check: bool = True) -> DbtResult:
+    def run(
+        self,
+        *args: str,
+        vars: dict | None = None,
+        env: dict[str, str] | None = None,
+        check: bool = True,
+    ) -> DbtResult:
         command = [
             dbt_executable(),
             *args,
@@ -79,7 +85,7 @@ class DbtEnv:
         proc = subprocess.run(
             command,
             cwd=REPO,
-            env=self.env(),
+            env={**self.env(), **(env or {})},
             capture_output=True,
             text=True,
             timeout=600,

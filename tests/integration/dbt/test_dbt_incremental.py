@@ -1,8 +1,9 @@
 """Windowed (incremental) builds equal a full rebuild; a restated re-load replaces its window.
 
 Warehouse A grows the way production does: a first load, then report-date windows (one of them the
-Dagster way: `build --select tag:daily` with the window vars, then the unpartitioned models), then a
-restated re-load of the last days (different sales, one day now empty). Warehouse B is a single full
+Dagster way: `build --select tag:daily` with the window in the environment, then the unpartitioned
+models), then a restated re-load of the last days (different sales, one day now empty) with the
+window as dbt vars, the way an operator passes it. Warehouse B is a single full
 build of the final lake, run in parallel. Both must equal the Python expectation, row for row.
 """
 
@@ -45,7 +46,13 @@ SEEDS_AND_MODELS = ("build", "--exclude-resource-type", "test", "unit_test")
 
 
 def window(lo: date, hi: date) -> dict:
+    """The window as an operator passes it (dbt vars)."""
     return {"min_report_date": lo.isoformat(), "max_report_date": hi.isoformat()}
+
+
+def window_env(lo: date, hi: date) -> dict[str, str]:
+    """The window as the pipeline's daily-facts step passes it (environment, read at run time)."""
+    return {"MPO_MIN_REPORT_DATE": lo.isoformat(), "MPO_MAX_REPORT_DATE": hi.isoformat()}
 
 
 def write_days(root, cells, lo: date, hi: date) -> None:
@@ -86,7 +93,7 @@ def scenario(tmp_path_factory):
     first_load = inc.query("select max(report_date) as d from marts.fct_seller_stats_daily")[0]["d"]
 
     write_days(lake_a, cells, *WINDOW_2)
-    inc.run("build", "--select", "tag:daily", vars=window(*WINDOW_2))
+    inc.run("build", "--select", "tag:daily", env=window_env(*WINDOW_2))
     inc.run("run", "--exclude", "tag:daily")
     before_restatement = inc.table(
         "marts.fct_seller_stats_daily", KEYS["marts.fct_seller_stats_daily"]
