@@ -18,7 +18,7 @@ os.environ["MPO_START_DATE"] = "2025-01-01"
 os.environ["MPO_TIME_ZONE"] = "UTC"
 
 
-# Scheduling of `make test` on 2 cores (pytest-xdist, `-n 2 --dist loadgroup`): every test file is
+# Scheduling of `make test` on 2 cores (pytest-xdist, `-n 3 --dist loadgroup`): every test file is
 # one group, so its module fixtures (a simulator, a dbt build, a Dagster run) are set up once, on
 # one worker; the reliability files form a single group, because their scenarios are started
 # together in the background by the first of them (tests/reliability/rel_scenario_helpers.py).
