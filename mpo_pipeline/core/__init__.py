@@ -1,1 +1,2 @@
-"""Pieces every layer shares: the pipeline's clock and dates."""
+"""Pieces every layer shares: the pipeline's clock and dates, secrets that never print, the
+Dagster patch the definitions and the runner apply."""

@@ -15,7 +15,7 @@ import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets, get_asset_key_for_model
 
 from mpo_pipeline.config import Settings
-from mpo_pipeline.defs.transform.dbt_assets import BUILD, dbt_environment, warehouse_writer_for
+from mpo_pipeline.defs.transform.dbt_assets import dbt_build
 from mpo_pipeline.defs.transform.project import dbt_project
 from mpo_pipeline.defs.transform.translator import MpoDbtTranslator
 from mpo_pipeline.ingest.realtime_extract import pipeline_now
@@ -37,12 +37,7 @@ def dbt_ops(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator:
     # Read at run time (not the process's cached settings): MPO_NOW may differ between runs.
     now = pipeline_now(Settings.from_env(require_credentials=False)).isoformat()
     context.log.info(f"building the ops models as of {now}")
-    # The pool serialises writers inside one Dagster instance; the lock also keeps out every
-    # other process (a CLI run, the publish step) that writes or snapshots the warehouse.
-    with warehouse_writer_for(context):
-        with dbt_environment({OPS_NOW_VARIABLE: now}):  # dbt starts (and copies it) in cli()
-            invocation = dbt.cli(BUILD, context=context)
-        yield from invocation.stream()
+    yield from dbt_build(context, dbt, {OPS_NOW_VARIABLE: now})
 
 
 def ops_model_key(model: str) -> dg.AssetKey:

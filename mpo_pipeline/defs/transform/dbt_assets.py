@@ -44,10 +44,7 @@ BUILD = ["build", "--exclude-resource-type", "unit_test"]
 )
 def dbt_upstream(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator:
     """Seeds, staging views and intermediate views (cheap: no data is copied)."""
-    with warehouse_writer_for(context):
-        invocation = dbt.cli(BUILD, context=context)
-        yield from invocation.stream()
-    share_partial_parse(invocation)
+    yield from dbt_build(context, dbt)
 
 
 @dbt_assets(
@@ -69,11 +66,7 @@ def dbt_daily_facts(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> I
         "MPO_MAX_REPORT_DATE": (window.end - timedelta(days=1)).date().isoformat(),
     }
     context.log.info(f"building daily facts for {window_env}")
-    with warehouse_writer_for(context):
-        with dbt_environment(window_env):  # dbt starts (and copies it) in cli()
-            invocation = dbt.cli(BUILD, context=context)
-        yield from invocation.stream()
-    share_partial_parse(invocation)
+    yield from dbt_build(context, dbt, window_env)
 
 
 @dbt_assets(
@@ -87,17 +80,30 @@ def dbt_daily_facts(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> I
 )
 def dbt_rollups(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator:
     """Dimensions, monthly statement, P&L and reconciliation, from the daily facts."""
-    with warehouse_writer_for(context):
-        invocation = dbt.cli(BUILD, context=context)
-        yield from invocation.stream()
-    share_partial_parse(invocation)
+    yield from dbt_build(context, dbt)
     pruned = prune_invocation_targets()
     if pruned:
         context.log.info(f"removed {len(pruned)} old dbt invocation folder(s) of the target path")
 
 
+def dbt_build(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, env: Mapping[str, str] | None = None
+) -> Iterator:
+    """``dbt build`` (data tests, no unit tests) of the asset's selection, under the warehouse
+    writer lock, with ``env`` added to dbt's environment; its parse is left to the next steps.
+
+    The pool ``duckdb`` serialises writers inside one Dagster instance; the lock also keeps out
+    every other process (a CLI run, the publish step) that writes or snapshots the warehouse.
+    """
+    with warehouse_writer_for(context):
+        with _environment(env or {}):  # dbt starts (and copies it) in cli()
+            invocation = dbt.cli(BUILD, context=context)
+        yield from invocation.stream()
+    share_partial_parse(invocation)
+
+
 @contextmanager
-def dbt_environment(values: Mapping[str, str]) -> Iterator[None]:
+def _environment(values: Mapping[str, str]) -> Iterator[None]:
     """``values`` in this process's environment (which dbt inherits) for the block only."""
     before = {name: os.environ.get(name) for name in values}
     os.environ.update(values)

@@ -81,12 +81,12 @@ def share_partial_parse(invocation: DbtCliInvocation) -> None:
     """Offer the parse state of a finished dbt invocation to the next ones.
 
     dagster-dbt seeds every invocation's target folder with the ``partial_parse.msgpack`` of the
-    base target folder, but never writes one back there, and dbt discards a parse state made for
-    another warehouse path (it is part of the profile) or other ``--vars``: without this, every
-    dbt step of a run parses the whole project again (about ten CPU seconds). Only invocations
-    without ``--vars`` are shared, so the file always fits a plain build of this warehouse; dbt
-    still checks it (files, env vars, profile) and parses again whatever changed. The file is
-    replaced in one rename: a concurrent reader sees the old one or the new one.
+    base target folder, but never writes one back there: without this, every dbt step of a run
+    parses the whole project again (about ten CPU seconds). dbt discards a parse state made with
+    other ``--vars`` (the pipeline's steps pass none: the daily window goes in the environment), so
+    an invocation with ``--vars`` is not shared; dbt still checks the file (files, env vars,
+    profile) and parses again whatever changed. The file is replaced in one rename: a concurrent
+    reader sees the old one or the new one.
     """
     if "--vars" in invocation.process.args:
         return
