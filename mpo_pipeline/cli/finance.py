@@ -31,6 +31,7 @@ from mpo_pipeline.finance.close import (
 )
 from mpo_pipeline.finance.close import permission_problems as close_permission_problems
 from mpo_pipeline.finance.schema import BILLED_COLUMNS, EXACT_MONEY_COLUMNS
+from mpo_pipeline.warehouse.access import connect_read_only
 
 CLOSE_JOB = "month_close"
 CLOSE_OP = "close_month_snapshot"  # the close asset's op (mpo_pipeline.defs.finance.common)
@@ -126,7 +127,7 @@ def preflight_problems(settings: Settings, request: CloseRequest) -> list[str]:
 def read_only(warehouse: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-only connection; a locked or unreadable file becomes a ValueError that says so."""
     try:
-        con = duckdb.connect(str(warehouse), read_only=True)
+        con = connect_read_only(warehouse)
     except duckdb.Error as exc:
         raise ValueError(
             f"cannot read the warehouse {warehouse} (is a load or close writing it?): {exc}"

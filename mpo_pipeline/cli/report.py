@@ -17,6 +17,7 @@ from rich.table import Table
 
 from mpo_pipeline.finance import money
 from mpo_pipeline.finance.schema import LEGACY_CLOSE_MINOR_UNIT
+from mpo_pipeline.warehouse.access import connect_read_only
 
 # a column of that name gives the row's minor unit (and is not shown)
 MINOR_UNIT = "currency_minor_unit"
@@ -95,7 +96,7 @@ def _has_column(con: duckdb.DuckDBPyConnection, schema: str, name: str, column: 
 
 def print_report(warehouse: Path, start: date, end: date, console: Console) -> None:
     """Print the demo report for report days ``start..end``."""
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    with connect_read_only(warehouse) as con:
         console.print(
             _table(
                 f"Totals per advertiser and currency, {start}..{end}",

@@ -1,12 +1,18 @@
 """Dagster resources built from the ``MPO_*`` settings; secrets only ever travel as ``EnvVar``."""
 
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, closing, contextmanager
 from functools import cache
 from pathlib import Path
 
 import dagster as dg
+import duckdb
+from dagster_duckdb import DuckDBResource
 
 from mpo_pipeline.client import MpoClient
 from mpo_pipeline.config import Settings
+from mpo_pipeline.warehouse.access import connect_read_only
+from mpo_pipeline.warehouse.lock import warehouse_writer
 
 
 @cache
@@ -50,6 +56,60 @@ class LakeResource(dg.ConfigurableResource):
         return Path(self.lake_dir).resolve()
 
 
+class WarehouseResource(DuckDBResource):
+    """The DuckDB warehouse dbt builds (``database``, from ``MPO_WAREHOUSE``) and the snapshot
+    published for BI (``published``, from ``MPO_PUBLISHED_WAREHOUSE``).
+
+    Every asset and check reaches the warehouse through it: ``reader()`` for read-only queries,
+    ``writer()`` for a read-write connection held under the cross-process writer lock, ``lock()``
+    for the lock alone (dbt and the publish step open the file themselves).
+    """
+
+    published: str = ""
+
+    @classmethod
+    def from_settings(cls, s: Settings) -> "WarehouseResource":
+        """The warehouse and published snapshot ``s`` names (``MPO_WAREHOUSE``, ...)."""
+        return cls(
+            database=str(s.warehouse.resolve()), published=str(s.published_warehouse.resolve())
+        )
+
+    @property
+    def path(self) -> Path:
+        return Path(self.database)
+
+    @property
+    def published_path(self) -> Path:
+        return Path(self.published)
+
+    @contextmanager
+    def reader(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A read-only connection, closed when the block ends."""
+        with closing(connect_read_only(self.path)) as con:
+            yield con
+
+    def lock(self, on_wait: Callable[[str], None] | None = None) -> AbstractContextManager:
+        """The writer lock alone (see ``mpo_pipeline.warehouse.lock``)."""
+        return warehouse_writer(self.path, on_wait=on_wait)
+
+    @contextmanager
+    def writer(
+        self, on_wait: Callable[[str], None] | None = None
+    ) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A read-write connection (``DuckDBResource.get_connection``) under the writer lock."""
+        with self.lock(on_wait), self.get_connection() as con:
+            try:
+                yield con
+            finally:
+                # get_connection closes only on success; the lock must not outlive the handle.
+                con.close()
+
+
+def warehouse_resource() -> WarehouseResource:
+    """The warehouse the environment names now (scripts and tests that change it per run)."""
+    return WarehouseResource.from_settings(Settings.from_env(require_credentials=False))
+
+
 def build_resources(s: Settings) -> dict[str, dg.ConfigurableResource]:
     """The resources every asset of the project uses, from one ``Settings``."""
     return {
@@ -67,6 +127,7 @@ def build_resources(s: Settings) -> dict[str, dg.ConfigurableResource]:
             advertiser_ids=list(s.advertiser_ids),
             start_date=s.start_date.isoformat(),
         ),
+        "warehouse": WarehouseResource.from_settings(s),
     }
 
 

@@ -33,6 +33,7 @@ from mpo_pipeline.finance.schema import (
     close_minor_unit,
     statement_select_list,
 )
+from mpo_pipeline.warehouse.access import connect_read_only
 
 FORMATS = ("auto", "csv", "parquet", "both")
 HEADER_COLUMNS = ("close_id", "closed_at", "closed_by")
@@ -82,7 +83,7 @@ def read_latest_close(warehouse: Path, month: date) -> tuple[CloseRecord, pa.Tab
     if not warehouse.exists():
         raise ExportError(f"no warehouse at {warehouse}: load and close a month first")
     try:
-        con = duckdb.connect(str(warehouse), read_only=True)
+        con = connect_read_only(warehouse)
     except duckdb.Error as exc:
         raise ExportError(f"cannot open the warehouse {warehouse}: {exc}") from None
     with con:

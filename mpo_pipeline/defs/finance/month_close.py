@@ -5,7 +5,6 @@ It writes the append-only tables ``finance.month_closes`` and ``finance.month_cl
 """
 
 import dagster as dg
-import duckdb
 
 from mpo_pipeline.core.dates import today_in
 from mpo_pipeline.defs.finance.common import (
@@ -18,7 +17,7 @@ from mpo_pipeline.defs.finance.common import (
     STATEMENT_KEY,
     month_of_partition,
 )
-from mpo_pipeline.defs.resources import LakeResource, settings
+from mpo_pipeline.defs.resources import LakeResource, WarehouseResource, settings
 from mpo_pipeline.finance.close import (
     CloseRefused,
     CloseRequest,
@@ -26,8 +25,6 @@ from mpo_pipeline.finance.close import (
     close_month,
     close_totals,
 )
-from mpo_pipeline.warehouse.access import warehouse_path
-from mpo_pipeline.warehouse.lock import warehouse_writer
 
 
 class MonthCloseConfig(dg.Config):
@@ -74,7 +71,12 @@ def closed_by(config: MonthCloseConfig, tags: dict[str, str]) -> str:
     partitions_def=MONTHLY_PARTITIONS,
     pool="duckdb",
 )
-def month_close(context: dg.AssetExecutionContext, config: MonthCloseConfig, lake: LakeResource):
+def month_close(
+    context: dg.AssetExecutionContext,
+    config: MonthCloseConfig,
+    lake: LakeResource,
+    warehouse: WarehouseResource,
+):
     """Close the partition's month, or fail with the reasons it may not be closed."""
     month = month_of_partition(context.partition_key)
     request = CloseRequest(
@@ -90,11 +92,7 @@ def month_close(context: dg.AssetExecutionContext, config: MonthCloseConfig, lak
         policies=settings().attribution_policies,
         advertisers=tuple(lake.advertiser_ids),
     )
-    warehouse = warehouse_path()
-    with (
-        warehouse_writer(warehouse, on_wait=context.log.info),
-        duckdb.connect(str(warehouse)) as con,
-    ):
+    with warehouse.writer(on_wait=context.log.info) as con:
         try:
             record = close_month(con, request, ctx)
         except CloseRefused as exc:

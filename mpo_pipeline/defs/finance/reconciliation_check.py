@@ -17,10 +17,10 @@ from mpo_pipeline.defs.finance.common import (
     RECONCILIATION_KEY,
     month_of_partition,
 )
-from mpo_pipeline.defs.resources import LakeResource, settings
+from mpo_pipeline.defs.resources import LakeResource, WarehouseResource, settings
 from mpo_pipeline.finance import readiness
 from mpo_pipeline.finance.close import latest_close
-from mpo_pipeline.warehouse.access import connect_read_only, table_exists
+from mpo_pipeline.warehouse.access import table_exists
 
 MAX_LISTED = 50  # failures shown in the check's metadata
 
@@ -44,12 +44,12 @@ def run_month(context: dg.AssetCheckExecutionContext) -> date | None:
     ),
 )
 def month_reconciled(
-    context: dg.AssetCheckExecutionContext, lake: LakeResource
+    context: dg.AssetCheckExecutionContext, lake: LakeResource, warehouse: WarehouseResource
 ) -> dg.AssetCheckResult:
     """Judge the run's month (ERROR) or the open months (WARN)."""
     month = run_month(context)
     policies = settings().attribution_policies
-    with connect_read_only() as con:
+    with warehouse.reader() as con:
         if month is not None:
             advertisers = list(lake.advertiser_ids) or readiness.advertisers_in_lake(
                 lake.path, month

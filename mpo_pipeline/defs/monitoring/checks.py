@@ -8,14 +8,15 @@ holds the file while they run).
 import dagster as dg
 
 from mpo_pipeline.defs.monitoring.dbt_ops import ops_model_key
-from mpo_pipeline.warehouse.access import connect_read_only, rows
+from mpo_pipeline.defs.resources import WarehouseResource
+from mpo_pipeline.warehouse.access import rows
 
 MAX_LISTED = 25  # rows shown in the check's metadata
 
 
-def query_rows(sql: str) -> list[dict]:
+def query_rows(warehouse: WarehouseResource, sql: str) -> list[dict]:
     """Rows of a read-only query on the warehouse."""
-    with connect_read_only() as con:
+    with warehouse.reader() as con:
         return rows(con, sql)
 
 
@@ -44,10 +45,11 @@ def warn_on_rows(rows: list[dict], what: str, columns: tuple[str, ...]) -> dg.As
         "hour of real-time data and none in it."
     ),
 )
-def no_seller_campaign_went_dark() -> dg.AssetCheckResult:
+def no_seller_campaign_went_dark(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     rows = query_rows(
+        warehouse,
         "select * from ops.ops_went_dark order by clicks_before desc, advertiser_id, "
-        "campaign_id, seller_id"
+        "campaign_id, seller_id",
     )
     columns = ("advertiser_id", "campaign_id", "seller_id", "seller_name", "dark_since")
     return warn_on_rows(rows, "went dark (no click in the last hour)", (*columns, "clicks_before"))
@@ -60,10 +62,11 @@ def no_seller_campaign_went_dark() -> dg.AssetCheckResult:
     pool="duckdb",
     description="WARN when a seller-campaign spends faster than its current budget allows.",
 )
-def no_seller_campaign_overpacing() -> dg.AssetCheckResult:
+def no_seller_campaign_overpacing(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     rows = query_rows(
+        warehouse,
         "select * from ops.ops_seller_campaign_pace where is_overpacing "
-        "order by hours_to_exhaust nulls last, advertiser_id, campaign_id, seller_id"
+        "order by hours_to_exhaust nulls last, advertiser_id, campaign_id, seller_id",
     )
     columns = ("advertiser_id", "campaign_id", "seller_id", "seller_name", "hourly_run_rate")
     return warn_on_rows(rows, "overpacing their budget", (*columns, "budget_remaining"))

@@ -15,6 +15,7 @@ import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets, get_asset_key_for_model
 
 from mpo_pipeline.config import Settings
+from mpo_pipeline.defs.resources import WarehouseResource
 from mpo_pipeline.defs.transform.dbt_assets import dbt_build
 from mpo_pipeline.defs.transform.project import dbt_project
 from mpo_pipeline.defs.transform.translator import MpoDbtTranslator
@@ -32,12 +33,14 @@ OPS_NOW_VARIABLE = "MPO_OPS_NOW"
     project=dbt_project,
     pool="duckdb",
 )
-def dbt_ops(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator:
+def dbt_ops(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
+) -> Iterator:
     """Real-time minutes, hourly activity, spend pace and went-dark (schema ``ops``)."""
     # Read at run time (not the process's cached settings): MPO_NOW may differ between runs.
     now = pipeline_now(Settings.from_env(require_credentials=False)).isoformat()
     context.log.info(f"building the ops models as of {now}")
-    yield from dbt_build(context, dbt, {OPS_NOW_VARIABLE: now})
+    yield from dbt_build(context, dbt, warehouse, {OPS_NOW_VARIABLE: now})
 
 
 def ops_model_key(model: str) -> dg.AssetKey:

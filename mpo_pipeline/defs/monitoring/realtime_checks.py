@@ -23,6 +23,7 @@ from pathlib import Path
 import dagster as dg
 
 from mpo_pipeline.config import Settings
+from mpo_pipeline.defs.resources import WarehouseResource
 from mpo_pipeline.ingest.realtime_extract import RealtimeLandReport, newest_logged_export
 
 EXPORT_KEY = dg.AssetKey(["mpo_ops", "realtime_export"])
@@ -148,13 +149,13 @@ def data_is_fresh(
         "than MPO_REALTIME_MAX_SILENCE_MINUTES, or when they hold no export at all."
     ),
 )
-def ops_realtime_is_current() -> dg.AssetCheckResult:
+def ops_realtime_is_current(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     from mpo_pipeline.defs.monitoring.checks import (
         query_rows,  # the dbt assets' module: loaded by now
     )
 
     limit = Settings.from_env(require_credentials=False).realtime_max_silence_minutes
-    rows = query_rows("select * from ops.ops_realtime_horizon")
+    rows = query_rows(warehouse, "select * from ops.ops_realtime_horizon")
     if not rows:
         return dg.AssetCheckResult(
             passed=False,

@@ -8,10 +8,9 @@ publishes nothing: BI keeps the last good snapshot.
 
 import dagster as dg
 
-from mpo_pipeline.config import Settings
 from mpo_pipeline.defs.finance.common import CLOSE_STATEMENTS_KEY, CLOSES_KEY
 from mpo_pipeline.defs.monitoring.dbt_ops import dbt_ops
-from mpo_pipeline.defs.resources import settings
+from mpo_pipeline.defs.resources import WarehouseResource, settings
 from mpo_pipeline.defs.transform.dbt_assets import dbt_daily_facts, dbt_rollups
 from mpo_pipeline.defs.transform.freshness import daily_facts_freshness
 from mpo_pipeline.defs.transform.project import dbt_project
@@ -42,13 +41,14 @@ PUBLISHED_PARENTS = sorted(
         "docs/bi.md."
     ),
 )
-def published_warehouse(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+def published_warehouse(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource
+) -> dg.MaterializeResult:
     """Copy the warehouse under the writer lock, prune it for BI, rename it into place."""
-    s = Settings.from_env(require_credentials=False)
     try:
         report = publish_warehouse(
-            s.warehouse.resolve(),
-            s.published_warehouse.resolve(),
+            warehouse.path,
+            warehouse.published_path,
             run_id=context.run.run_id,
             manifest=dbt_project.manifest_path,
             on_wait=context.log.info,

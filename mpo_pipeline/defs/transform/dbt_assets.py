@@ -19,14 +19,13 @@ import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
 from mpo_pipeline.defs.ingest.partitions import DAILY_PARTITIONS
+from mpo_pipeline.defs.resources import WarehouseResource
 from mpo_pipeline.defs.transform.project import (
     dbt_project,
     prune_invocation_targets,
     share_partial_parse,
 )
 from mpo_pipeline.defs.transform.translator import MpoDbtTranslator
-from mpo_pipeline.warehouse.access import warehouse_path
-from mpo_pipeline.warehouse.lock import warehouse_writer
 
 UPSTREAM = "resource_type:seed path:models/staging path:models/intermediate"
 DAILY = "tag:daily"
@@ -42,9 +41,11 @@ BUILD = ["build", "--exclude-resource-type", "unit_test"]
     project=dbt_project,
     pool="duckdb",
 )
-def dbt_upstream(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator:
+def dbt_upstream(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
+) -> Iterator:
     """Seeds, staging views and intermediate views (cheap: no data is copied)."""
-    yield from dbt_build(context, dbt)
+    yield from dbt_build(context, dbt, warehouse)
 
 
 @dbt_assets(
@@ -57,7 +58,9 @@ def dbt_upstream(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iter
     backfill_policy=dg.BackfillPolicy.single_run(),
     pool="duckdb",
 )
-def dbt_daily_facts(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator:
+def dbt_daily_facts(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
+) -> Iterator:
     """The three daily facts, rebuilt only for the report days of this run's partition range."""
     window = context.partition_time_window
     # The window goes in the environment, not in --vars: see macros/report_window.sql.
@@ -66,7 +69,7 @@ def dbt_daily_facts(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> I
         "MPO_MAX_REPORT_DATE": (window.end - timedelta(days=1)).date().isoformat(),
     }
     context.log.info(f"building daily facts for {window_env}")
-    yield from dbt_build(context, dbt, window_env)
+    yield from dbt_build(context, dbt, warehouse, window_env)
 
 
 @dbt_assets(
@@ -78,16 +81,21 @@ def dbt_daily_facts(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> I
     project=dbt_project,
     pool="duckdb",
 )
-def dbt_rollups(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator:
+def dbt_rollups(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
+) -> Iterator:
     """Dimensions, monthly statement, P&L and reconciliation, from the daily facts."""
-    yield from dbt_build(context, dbt)
+    yield from dbt_build(context, dbt, warehouse)
     pruned = prune_invocation_targets()
     if pruned:
         context.log.info(f"removed {len(pruned)} old dbt invocation folder(s) of the target path")
 
 
 def dbt_build(
-    context: dg.AssetExecutionContext, dbt: DbtCliResource, env: Mapping[str, str] | None = None
+    context: dg.AssetExecutionContext,
+    dbt: DbtCliResource,
+    warehouse: WarehouseResource,
+    env: Mapping[str, str] | None = None,
 ) -> Iterator:
     """``dbt build`` (data tests, no unit tests) of the asset's selection, under the warehouse
     writer lock, with ``env`` added to dbt's environment; its parse is left to the next steps.
@@ -95,7 +103,7 @@ def dbt_build(
     The pool ``duckdb`` serialises writers inside one Dagster instance; the lock also keeps out
     every other process (a CLI run, the publish step) that writes or snapshots the warehouse.
     """
-    with warehouse_writer_for(context):
+    with warehouse.lock(on_wait=context.log.info):
         with _environment(env or {}):  # dbt starts (and copies it) in cli()
             invocation = dbt.cli(BUILD, context=context)
         yield from invocation.stream()
@@ -115,8 +123,3 @@ def _environment(values: Mapping[str, str]) -> Iterator[None]:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = old
-
-
-def warehouse_writer_for(context: dg.AssetExecutionContext):
-    """The cross-process warehouse writer lock (see mpo_pipeline.warehouse.lock)."""
-    return warehouse_writer(warehouse_path(), on_wait=context.log.info)

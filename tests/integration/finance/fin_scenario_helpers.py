@@ -22,6 +22,7 @@ from mpo_pipeline.core.dates import month_bounds
 from mpo_pipeline.defs import resources as defs_resources
 from mpo_pipeline.defs.ingest.partitions import range_tags
 from mpo_pipeline.defs.ingest.stats_assets import STATS_ASSETS
+from mpo_pipeline.defs.resources import warehouse_resource
 from mpo_pipeline.defs.transform.dbt_assets import dbt_daily_facts, dbt_rollups
 from mpo_pipeline.defs.transform.project import DBT_EXECUTABLE, dbt_project, dbt_resource
 from mpo_pipeline.ingest.lake import stats_path, write_parquet_atomic
@@ -125,7 +126,7 @@ def rebuild_seller_facts(day: date) -> dg.ExecuteInProcessResult:
         [dbt_daily_facts],
         selection=[get_asset_key_for_model([dbt_daily_facts], "fct_seller_stats_daily")],
         partition_key=day.isoformat(),
-        resources={"dbt": dbt},
+        resources={"dbt": dbt, "warehouse": warehouse_resource()},
         raise_on_error=False,
     )
 

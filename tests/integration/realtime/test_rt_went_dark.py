@@ -21,6 +21,7 @@ from mpo_pipeline.defs.monitoring.checks import (
 from mpo_pipeline.defs.monitoring.dbt_ops import dbt_ops, ops_model_key
 from mpo_pipeline.defs.monitoring.realtime_assets import realtime_export
 from mpo_pipeline.defs.monitoring.realtime_checks import HORIZON_KEY, ops_realtime_is_current
+from mpo_pipeline.defs.resources import warehouse_resource
 from mpo_pipeline.defs.transform.project import dbt_resource
 from mpo_pipeline.ingest.realtime_extract import land_realtime_export
 from mpo_pipeline.simulator import RunningSimulator
@@ -94,7 +95,7 @@ def test_went_dark_end_to_end(
     assert ops_model_key("ops_realtime_horizon") == HORIZON_KEY
     result = dg.materialize(
         assets,
-        resources={**resources, "dbt": dbt},
+        resources={**resources, "dbt": dbt, "warehouse": warehouse_resource()},
         run_config=export_run_config(),
         instance=dg.DagsterInstance.ephemeral(),
     )
@@ -131,7 +132,7 @@ def test_went_dark_end_to_end(
     assert len(expected) > 2
     outage = dg.materialize(
         assets,
-        resources={**resources, "dbt": dbt},
+        resources={**resources, "dbt": dbt, "warehouse": warehouse_resource()},
         run_config=export_run_config(),
         instance=dg.DagsterInstance.ephemeral(),
     )

@@ -20,6 +20,7 @@ from mpo_pipeline.defs.monitoring.checks import (
     no_seller_campaign_went_dark,
 )
 from mpo_pipeline.defs.monitoring.dbt_ops import ops_model_key
+from mpo_pipeline.defs.resources import WarehouseResource
 
 OPS_YAML = Path(__file__).parents[3] / "dbt_project" / "models" / "ops" / "_ops.yml"
 TYPES = {
@@ -78,7 +79,10 @@ def run_checks(
         create_table(con, "ops_seller_campaign_pace", pace)
     models = [dg.AssetSpec(ops_model_key(m)) for m in ("ops_went_dark", "ops_seller_campaign_pace")]
     result = dg.materialize(
-        [*models, *CHECKS], selection=dg.AssetSelection.checks(*CHECKS), raise_on_error=False
+        [*models, *CHECKS],
+        selection=dg.AssetSelection.checks(*CHECKS),
+        resources={"warehouse": WarehouseResource(database=str(warehouse))},
+        raise_on_error=False,
     )
     evaluations = {e.check_name: e for e in result.get_asset_check_evaluations()}
     assert set(evaluations) == {"no_seller_campaign_went_dark", "no_seller_campaign_overpacing"}
@@ -92,10 +96,8 @@ def listed(evaluation: dg.AssetCheckEvaluation) -> list[tuple[int, int]]:
 
 
 @pytest.fixture
-def warehouse(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    path = tmp_path / "warehouse.duckdb"
-    monkeypatch.setenv("MPO_WAREHOUSE", str(path))
-    return path
+def warehouse(tmp_path: Path) -> Path:
+    return tmp_path / "warehouse.duckdb"
 
 
 def test_nothing_dark_nor_overpacing_passes(warehouse: Path) -> None:

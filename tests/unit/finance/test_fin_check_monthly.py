@@ -17,7 +17,7 @@ from fin_unit_helpers import fake_lake, fake_warehouse, reconcile
 
 from mpo_pipeline.defs.finance.common import MONTHLY_PARTITIONS, RECONCILIATION_KEY
 from mpo_pipeline.defs.finance.reconciliation_check import month_reconciled
-from mpo_pipeline.defs.resources import LakeResource
+from mpo_pipeline.defs.resources import LakeResource, warehouse_resource
 from mpo_pipeline.ingest.lake import stats_path
 
 # The first month of the partitions (MPO_START_DATE is pinned to 2025-01-01 for the tests).
@@ -35,7 +35,10 @@ def judge(lake: Path) -> tuple[bool, dg.AssetCheckEvaluation]:
     result = dg.materialize(
         [reconciliation_model, month_reconciled],
         partition_key=JANUARY.isoformat(),
-        resources={"lake": LakeResource(lake_dir=str(lake), time_zone="UTC")},
+        resources={
+            "lake": LakeResource(lake_dir=str(lake), time_zone="UTC"),
+            "warehouse": warehouse_resource(),
+        },
         raise_on_error=False,
     )
     [evaluation] = result.get_asset_check_evaluations()
