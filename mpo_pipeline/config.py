@@ -14,25 +14,18 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from mpo_pipeline.client.realtime_request import DIMENSIONS, METRICS
+from mpo_pipeline.client.realtime_request import DEFAULT_DIMENSIONS, DIMENSIONS, METRICS
 from mpo_pipeline.core.dates import parse_date
 from mpo_pipeline.core.secret import Secret
 
 POLICIES: tuple[str, ...] = ("SameSeller", "AnySeller")
 DEFAULT_BASE_URL = "https://api.criteo.com"
 DEFAULT_API_VERSION = "2026-07"
-# What a real-time export asks for (MPO_REALTIME_DIMENSIONS / _METRICS); the ops models need the
-# REQUIRED ones (they group by them and read clicks and cost).
-REALTIME_DIMENSIONS = (
-    "AdvertiserId",
-    "CampaignId",
-    "SellerId",
-    "SellerName",
-    "Day",
-    "Hour",
-    "Minute",
-)
-REALTIME_METRICS = ("Clicks", "Displays", "Cost")
+# What a real-time export asks for (MPO_REALTIME_DIMENSIONS / _METRICS): by default the client's
+# request (every metric, down to the minute); the ops models need the REQUIRED ones (they group by
+# them and read clicks and cost).
+REALTIME_DIMENSIONS = DEFAULT_DIMENSIONS
+REALTIME_METRICS = METRICS
 REALTIME_REQUIRED = ("AdvertiserId", "CampaignId", "SellerId", "Day", "Hour", "Clicks", "Cost")
 
 

@@ -22,6 +22,7 @@ Two views of the same rows:
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -86,75 +87,15 @@ class GroundTruth:
         campaign_ids: tuple[int, ...] | None = None,
         seller_ids: tuple[int, ...] | None = None,
         count: int | None = None,
+        exact: bool = False,
     ) -> pa.Table:
         """The rows of ``/stats/{endpoint}`` as served (``advertiser_id`` None = all advertisers).
 
-        Money is the served value of each row (``decimal128(38, 9)``, equal to the served text).
-        Unlike the HTTP API there is no range limit, but ``end`` must not be after today.
+        Money is the served value of each row (``decimal128(38, 9)``, equal to the served text);
+        with ``exact`` the exact world's values instead: money to the nano (before the per-row
+        rounding of the API), ratios from those exact bases. Unlike the HTTP API there is no
+        range limit, but ``end`` must not be after today.
         """
-        return self._table(
-            endpoint,
-            policy,
-            advertiser_id,
-            start,
-            end,
-            interval=interval,
-            time_zone=time_zone,
-            today=today,
-            campaign_ids=campaign_ids,
-            seller_ids=seller_ids,
-            count=count,
-            exact=False,
-        )
-
-    def exact_stats(
-        self,
-        endpoint: str,
-        policy: str,
-        advertiser_id: int | None,
-        start: date,
-        end: date,
-        *,
-        interval: str = "Day",
-        time_zone: str | None = None,
-        today: date | None = None,
-        campaign_ids: tuple[int, ...] | None = None,
-        seller_ids: tuple[int, ...] | None = None,
-        count: int | None = None,
-    ) -> pa.Table:
-        """The same rows as ``stats`` with the exact world's values: money to the nano (before
-        the per-row rounding of the API), ratios from those exact bases."""
-        return self._table(
-            endpoint,
-            policy,
-            advertiser_id,
-            start,
-            end,
-            interval=interval,
-            time_zone=time_zone,
-            today=today,
-            campaign_ids=campaign_ids,
-            seller_ids=seller_ids,
-            count=count,
-            exact=True,
-        )
-
-    def _table(
-        self,
-        endpoint: str,
-        policy: str,
-        advertiser_id: int | None,
-        start: date,
-        end: date,
-        *,
-        interval: str,
-        time_zone: str | None,
-        today: date | None,
-        campaign_ids: tuple[int, ...] | None,
-        seller_ids: tuple[int, ...] | None,
-        count: int | None,
-        exact: bool,
-    ) -> pa.Table:
         endpoint = endpoint.replace("-", "_")
         if endpoint not in ENDPOINTS or policy not in POLICIES or interval not in INTERVALS:
             raise ValueError(f"bad endpoint/policy/interval {endpoint!r}/{policy!r}/{interval!r}")
@@ -181,6 +122,10 @@ class GroundTruth:
         frame = compute_stats(self.world, query, keep_empty=not self.config.drop_empty_rows)
         cols = served_columns(frame, policy, exact=exact)
         return pa.table({name: _arrow(name, values) for name, values in cols})
+
+    def exact_stats(self, *args: Any, **kwargs: Any) -> pa.Table:
+        """``stats(..., exact=True)``: the same rows with the exact world's values."""
+        return self.stats(*args, **kwargs, exact=True)
 
     def advertisers(self, *, today: date | None = None) -> list[dict]:
         """``GET /advertisers`` (currencies in effect on today)."""
