@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from pathlib import Path
+from typing import BinaryIO
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -73,13 +74,14 @@ def realtime_path(lake: Path, export_date: date, export_id: str) -> Path:
     return lake / "realtime" / f"export_date={export_date.isoformat()}" / f"{export_id}.parquet"
 
 
-def write_parquet_atomic(table: pa.Table, path: Path) -> Path:
-    """Write ``table`` to ``path`` through a temp file + fsync + rename; replaces any old file."""
+def write_atomic(path: Path, write: Callable[[BinaryIO], object]) -> Path:
+    """Write ``path`` through ``write(handle)`` on a temp file + fsync + rename (+ fsync of the
+    folder); replaces any old file, and leaves nothing half-written behind on any failure."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.parent / f".{path.name}.{uuid.uuid4().hex}{TMP_SUFFIX}"
     try:
         with open(tmp, "wb") as handle:
-            pq.write_table(table, handle, compression="zstd")
+            write(handle)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
@@ -88,6 +90,16 @@ def write_parquet_atomic(table: pa.Table, path: Path) -> Path:
         raise
     _fsync_dir(path.parent)
     return path
+
+
+def write_parquet_atomic(table: pa.Table, path: Path) -> Path:
+    """``table`` as a zstd Parquet file at ``path``, atomically (``write_atomic``)."""
+    return write_atomic(path, lambda handle: pq.write_table(table, handle, compression="zstd"))
+
+
+def write_bytes_atomic(content: bytes, path: Path) -> Path:
+    """``content`` at ``path``, atomically (``write_atomic``)."""
+    return write_atomic(path, lambda handle: handle.write(content))
 
 
 def remove_stale_temp_files(root: Path) -> list[Path]:

@@ -23,8 +23,6 @@ only, never billing, pricing or finance.
 from __future__ import annotations
 
 import fcntl
-import os
-import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -174,21 +172,6 @@ def raw_extension(content: bytes, content_type: str) -> str:
     if kind.endswith("json") or content.lstrip()[:1] in (b"[", b"{"):
         return "json"
     return "csv" if kind in ("text/csv", "application/csv", "text/plain", "") else "bin"
-
-
-def _write_bytes_atomic(content: bytes, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.parent / f".{path.name}.{uuid.uuid4().hex}{lake.TMP_SUFFIX}"
-    try:
-        with open(tmp, "wb") as handle:
-            handle.write(content)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return path
 
 
 def _column(value: object, typ: pa.DataType, n: int) -> pa.Array:
@@ -358,7 +341,7 @@ def land_realtime_export(
     day = download.extracted_at.date()
     extension = raw_extension(content, content_type)
     raw_path = lake_dir / RAW_DIR / f"export_date={day}" / f"{job.export_id}.{extension}"
-    _write_bytes_atomic(content, raw_path)  # before parsing: a failed parse can be redone
+    lake.write_bytes_atomic(content, raw_path)  # before parsing: a failed parse can be redone
     failure: MpoResponseError | None = None
     try:
         export = client.parse(download)
