@@ -1,8 +1,8 @@
 {{ config(schema='marts', materialized='table') }}
--- one row per month, advertiser_id, seller_id of a closed month whose current statement differs from
--- the month's latest close: X_closed (frozen), X_current (marts.fct_seller_monthly_statement now),
--- X_delta = X_current - X_closed for every money and count column of the statement. A seller on one
--- side only counts as zero on the other. Empty when no month was ever closed. Exact money
+-- one row per month, advertiser_id, seller_id of a closed month whose current statement differs
+-- from the month's latest close: X_closed (frozen), X_current (marts.fct_seller_monthly_statement
+-- now), X_delta = X_current - X_closed for every money and count column of the statement. A seller
+-- on one side only counts as zero on the other. Empty when no month was ever closed. Exact money
 -- (media_cost, revenues) compares as DECIMAL(38, 9), billed money (ad_billing_amount) as
 -- DECIMAL(38, 4); closes made before money was exact (DECIMAL(18, 4) columns) read the same way.
 -- Only the close columns every close ever had are read, so a warehouse whose close table predates
@@ -115,11 +115,13 @@ compared as (
         closed_rows.ad_fee_rate as ad_fee_rate_closed,
         current_rows.ad_fee_rate as ad_fee_rate_current,
         {%- for m in measures %}
-        {%- set type = 'bigint' if m in counts else (billed_money_type() if m in billed else 'decimal(38, 9)') %}
-        cast(coalesce(closed_rows.{{ m }}, 0) as {{ type }}) as {{ m }}_closed,
-        cast(coalesce(current_rows.{{ m }}, 0) as {{ type }}) as {{ m }}_current,
-        cast(coalesce(current_rows.{{ m }}, 0) - coalesce(closed_rows.{{ m }}, 0) as {{ type }})
-            as {{ m }}_delta{{ "," if not loop.last }}
+            {%- set type = 'bigint' if m in counts
+                else (billed_money_type() if m in billed else 'decimal(38, 9)') %}
+            cast(coalesce(closed_rows.{{ m }}, 0) as {{ type }}) as {{ m }}_closed,
+            cast(coalesce(current_rows.{{ m }}, 0) as {{ type }}) as {{ m }}_current,
+            cast(coalesce(current_rows.{{ m }}, 0) - coalesce(closed_rows.{{ m }}, 0) as {{ type }})
+                as {{ m }}_delta
+            {%- if not loop.last %},{% endif %}
         {%- endfor %}
     from closed_rows
     full outer join current_rows
@@ -141,16 +143,24 @@ final as (
         compared.seller_name,
         compared.currency,
         cast(minor_units.minor_unit as integer) as currency_minor_unit,
-        compared.* exclude (month, advertiser_id, seller_id, seller_name, currency)
+        compared.* exclude (
+            compared.month,
+            compared.advertiser_id,
+            compared.seller_id,
+            compared.seller_name,
+            compared.currency
+        )
     from compared
     inner join latest_closes
         on compared.month = latest_closes.month
     left join minor_units
         on compared.currency = minor_units.currency
-    where
+    where (
         {%- for m in measures %}
-        compared.{{ m }}_delta <> 0{{ " or" if not loop.last }}
+            compared.{{ m }}_delta <> 0
+            {%- if not loop.last %} or{% endif %}
         {%- endfor %}
+    )
 
 )
 

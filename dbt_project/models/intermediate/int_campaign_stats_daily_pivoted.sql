@@ -26,8 +26,7 @@ currencies as (
 
 final as (
 
-    select
-        pivoted.* replace (coalesce(currencies.currency, pivoted.currency) as currency)
+    select pivoted.* replace (coalesce(currencies.currency, pivoted.currency) as currency)
     from pivoted
     left join currencies
         on pivoted.advertiser_id = currencies.advertiser_id

@@ -1,6 +1,6 @@
--- one row per report_date, advertiser_id, campaign_id, seller_id: both policies side by side; currency = the
--- currency /advertisers showed on report_date (int_advertiser_currency_daily), else the one
--- stamped at extraction (the day has no snapshot of its own)
+-- one row per report_date, advertiser_id, campaign_id, seller_id: both policies side by side;
+-- currency = the currency /advertisers showed on report_date (int_advertiser_currency_daily), else
+-- the one stamped at extraction (the day has no snapshot of its own)
 with
 
 seller_campaign_stats as (
@@ -27,8 +27,7 @@ currencies as (
 
 final as (
 
-    select
-        pivoted.* replace (coalesce(currencies.currency, pivoted.currency) as currency)
+    select pivoted.* replace (coalesce(currencies.currency, pivoted.currency) as currency)
     from pivoted
     left join currencies
         on pivoted.advertiser_id = currencies.advertiser_id

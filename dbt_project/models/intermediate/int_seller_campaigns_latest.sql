@@ -1,4 +1,5 @@
--- one row per advertiser_id, seller_id, campaign_id: the latest snapshot row of each seller-campaign
+-- one row per advertiser_id, seller_id, campaign_id: the latest snapshot row of each
+-- seller-campaign
 with
 
 snapshots as (
@@ -11,7 +12,11 @@ snapshots as (
 
 latest as (
 
-    {{ latest_snapshot('snapshots', ['advertiser_id', 'seller_id', 'campaign_id'], scope=['advertiser_id']) }}
+    {{ latest_snapshot(
+        'snapshots',
+        ['advertiser_id', 'seller_id', 'campaign_id'],
+        scope=['advertiser_id'],
+    ) }}
 
 )
 

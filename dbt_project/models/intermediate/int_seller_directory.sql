@@ -1,7 +1,7 @@
 {{ config(materialized='table') }}
--- one row per seller_name and valid_from: the validated seller directory and its rate history. A
--- seller's row is valid from valid_from (NULL = since ever) until the next row of the same seller
--- (valid_to, exclusive; NULL = still valid). A bad directory fails the build here, with one
+-- one row per seller_name and valid_from: the validated seller directory and its rate history.
+-- A seller's row is valid from valid_from (NULL = since ever) until the next row of the same
+-- seller (valid_to, exclusive; NULL = still valid). A bad directory fails the build here, with one
 -- message per offending row (line and seller_name) and problem. The optional spend cap
 -- (monthly_ad_spend_cap, cap_currency) feeds the seller portal (models/marts/seller_portal).
 {%- set input = seller_directory_input(ref('demo_seller_directory')) %}
@@ -30,18 +30,19 @@ renamed as (
         try_cast(trim(cast(commission_rate as varchar)) as double) as commission_rate_value,
         try_cast(trim(cast(ad_fee_rate as varchar)) as double) as ad_fee_rate_value,
         {%- if has_valid_from %}
-        nullif(trim(cast(valid_from as varchar)), '') as valid_from_text,
+            nullif(trim(cast(valid_from as varchar)), '') as valid_from_text,
         {%- else %}
-        -- no valid_from column: every row is valid since ever (one row per seller)
-        cast(null as varchar) as valid_from_text,
+            -- no valid_from column: every row is valid since ever (one row per seller)
+            cast(null as varchar) as valid_from_text,
         {%- endif %}
         {%- for column in ['monthly_ad_spend_cap', 'cap_currency'] %}
-        {%- if column in input.optional %}
-        nullif(trim(cast({{ column }} as varchar)), '') as {{ column }}_text{{ ',' if not loop.last }}
-        {%- else %}
-        -- no {{ column }} column: no spend cap
-        cast(null as varchar) as {{ column }}_text{{ ',' if not loop.last }}
-        {%- endif %}
+            {%- if column in input.optional %}
+                nullif(trim(cast({{ column }} as varchar)), '') as {{ column }}_text
+            {%- else %}
+                -- no {{ column }} column: no spend cap
+                cast(null as varchar) as {{ column }}_text
+            {%- endif %}
+            {%- if not loop.last %},{% endif %}
         {%- endfor %}
 
     from source
@@ -74,16 +75,20 @@ numbered as (
         string_agg(cast(source_line as varchar), ', ' order by source_line)
             over (partition by seller_name, valid_from_key) as version_lines
     from (
-        -- rows of one seller with the same valid_from (parsed date, else the bad text; NULL = empty)
-        select *, coalesce(cast(valid_from_value as varchar), valid_from_text) as valid_from_key
+        -- one seller's rows with the same valid_from: parsed date, else the bad text (NULL = empty)
+        select
+            *,
+            coalesce(cast(valid_from_value as varchar), valid_from_text) as valid_from_key
         from parsed
-    )
+    ) as keyed
 
 ),
 
 problems as (
 
-    select source_line, 'seller_name is empty' as problem
+    select
+        source_line,
+        'seller_name is empty' as problem
     from numbered
     where seller_name is null or trim(seller_name) = ''
 
@@ -93,34 +98,46 @@ problems as (
         source_line,
         'seller_name is not unique ({{ input.line_word }}s ' || version_lines || ')'
         {%- if has_valid_from %}
-            || coalesce(' with the same valid_from ' || valid_from_key, ' with the same empty valid_from')
+            || coalesce(
+                ' with the same valid_from ' || valid_from_key, ' with the same empty valid_from'
+            )
         {%- endif %}
+            as problem
     from numbered
     where version_occurrences > 1 and seller_name is not null
 
     union all
 
-    select source_line, 'valid_from ''' || valid_from_text || ''' is not a date (YYYY-MM-DD; empty = valid since ever)'
+    select
+        source_line,
+        'valid_from ''' || valid_from_text
+        || ''' is not a date (YYYY-MM-DD; empty = valid since ever)' as problem
     from numbered
     where valid_from_text is not null and valid_from_value is null
 
     {%- for rate in ['commission_rate', 'ad_fee_rate'] %}
 
-    union all
+        union all
 
-    select
-        source_line,
-        '{{ rate }} ' || coalesce('''' || {{ rate }}_text || '''', 'is empty')
-            || case when {{ rate }}_text is not null then ' is not a number between 0 and 1' else '' end
-    from numbered
-    where {{ rate }}_value is null or not ({{ rate }}_value between 0 and 1) or isnan({{ rate }}_value)
+        select
+            source_line,
+            '{{ rate }} ' || coalesce('''' || {{ rate }}_text || '''', 'is empty')
+            || case
+                when {{ rate }}_text is not null then ' is not a number between 0 and 1' else ''
+            end as problem
+        from numbered
+        where
+            {{ rate }}_value is null
+            or not ({{ rate }}_value between 0 and 1)
+            or isnan({{ rate }}_value)
     {%- endfor %}
 
     union all
 
     select
         source_line,
-        'monthly_ad_spend_cap ''' || monthly_ad_spend_cap_text || ''' is not a number >= 0 (empty = no cap)'
+        'monthly_ad_spend_cap ''' || monthly_ad_spend_cap_text
+        || ''' is not a number >= 0 (empty = no cap)' as problem
     from numbered
     where monthly_ad_spend_cap_text is not null and monthly_ad_spend_cap_value is null
 
@@ -128,7 +145,9 @@ problems as (
 
     select
         source_line,
-        'cap_currency ''' || cap_currency_text || ''' is not an ISO 4217 code (3 capital letters; empty = the advertiser''s currency)'
+        'cap_currency ''' || cap_currency_text
+        || ''' is not an ISO 4217 code (3 capital letters; empty = the advertiser''s currency)'
+            as problem
     from numbered
     where cap_currency_text is not null and not regexp_full_match(cap_currency_text, '[A-Z]{3}')
 
@@ -139,10 +158,10 @@ located as (
     select
         problems.source_line,
         '{{ where | replace("'", "''") }}' || problems.source_line
-            || coalesce(' (seller_name ''' || numbered.seller_name || ''')', '')
-            || ': ' || problems.problem as message
+        || coalesce(' (seller_name ''' || numbered.seller_name || ''')', '')
+        || ': ' || problems.problem as message
     from problems
-    inner join numbered on numbered.source_line = problems.source_line
+    inner join numbered on problems.source_line = numbered.source_line
 
 ),
 
@@ -152,9 +171,14 @@ verdict as (
     select
         count(*) as problem_count,
         string_agg(message, '; ' order by problem_rank) filter (where problem_rank <= 20)
-            || case when count(*) > 20 then '; ... and ' || (count(*) - 20) || ' more' else '' end
+        || case when count(*) > 20 then '; ... and ' || (count(*) - 20) || ' more' else '' end
             as messages
-    from (select *, row_number() over (order by source_line, message) as problem_rank from located)
+    from (
+        select
+            *,
+            row_number() over (order by source_line, message) as problem_rank
+        from located
+    ) as ranked
 
 ),
 
@@ -173,8 +197,9 @@ final as (
         cast(numbered.commission_rate_value as decimal(10, 6)) as commission_rate,
         cast(numbered.ad_fee_rate_value as decimal(10, 6)) as ad_fee_rate,
         numbered.monthly_ad_spend_cap_value as monthly_ad_spend_cap,
-        case when numbered.monthly_ad_spend_cap_value is not null then numbered.cap_currency_text end
-            as cap_currency,
+        case
+            when numbered.monthly_ad_spend_cap_value is not null then numbered.cap_currency_text
+        end as cap_currency,
         numbered.source_line,
         '{{ input.label | replace("'", "''") }}' as directory_source
 
@@ -183,7 +208,10 @@ final as (
     -- a directory with any problem fails the build with every problem listed
     where case
         when verdict.problem_count > 0
-            then error('invalid seller directory {{ input.label | replace("'", "''") }}: ' || verdict.problem_count || ' problem(s): ' || verdict.messages)
+            then error(
+                'invalid seller directory {{ input.label | replace("'", "''") }}: '
+                || verdict.problem_count || ' problem(s): ' || verdict.messages
+            )
         else true
     end
 

@@ -1,7 +1,8 @@
 {{ config(materialized='table') }}
--- one row per seller_name, day and currency: the marketplace's seller KPI file (MPO_SELLER_KPIS),
--- validated (a table: a large file is read and checked once per build). No file = no row. A bad
--- file fails the build here, with one message per offending row (line and seller_name) and problem.
+-- one row per seller_name, day and currency: the marketplace's seller KPI file
+-- (MPO_SELLER_KPIS), validated (a table: a large file is read and checked once per build). No
+-- file = no row. A bad file fails the build here, with one message per offending row (line and
+-- seller_name) and problem.
 {%- set input = seller_kpis_input() %}
 {%- set where = input.line_word ~ ' ' %}
 {%- set label = input.label | replace("'", "''") %}
@@ -19,14 +20,14 @@ renamed as (
     select
         cast(_line_number as bigint) as source_line,
         cast(seller_name as varchar) as seller_name,
-        nullif(trim(cast("day" as varchar)), '') as day_text,
+        nullif(trim(cast(day as varchar)), '') as day_text,
         nullif(trim(cast(gmv as varchar)), '') as gmv_text,
         nullif(trim(cast(orders as varchar)), '') as orders_text,
         {%- if 'currency' in input.optional %}
-        nullif(trim(cast(currency as varchar)), '') as currency
+            nullif(trim(cast(currency as varchar)), '') as currency
         {%- else %}
-        -- no currency column: amounts are in the currency of each advertiser of the seller
-        cast(null as varchar) as currency
+            -- no currency column: amounts are in the currency of each advertiser of the seller
+            cast(null as varchar) as currency
         {%- endif %}
 
     from source
@@ -44,11 +45,13 @@ parsed as (
         end as day_value,
         -- a plain decimal number: no exponent, so that money is read exactly
         case
-            when regexp_full_match(gmv_text, '-?\d+(\.\d+)?') then try_cast(gmv_text as {{ money_type() }})
+            when regexp_full_match(gmv_text, '-?\d+(\.\d+)?')
+                then try_cast(gmv_text as {{ money_type() }})
         end as gmv_value,
         -- a whole number (a Parquet float column may write 12.0)
         case
-            when regexp_full_match(orders_text, '-?\d+(\.0+)?') then try_cast(try_cast(orders_text as decimal(38, 9)) as bigint)
+            when regexp_full_match(orders_text, '-?\d+(\.0+)?')
+                then try_cast(try_cast(orders_text as decimal(38, 9)) as bigint)
         end as orders_value
     from renamed
 
@@ -69,9 +72,11 @@ numbered as (
         end as overlapping_lines
     from (
         -- rows of one seller and day (parsed date, else the bad text)
-        select *, coalesce(cast(day_value as varchar), day_text) as day_key
+        select
+            *,
+            coalesce(cast(day_value as varchar), day_text) as day_key
         from parsed
-    )
+    ) as keyed_by_day
     window
         same_day as (partition by seller_name, day_key),
         same_currency as (partition by seller_name, day_key, currency)
@@ -90,7 +95,9 @@ keyed as (
 
 problems as (
 
-    select source_line, 'seller_name is empty' as problem
+    select
+        source_line,
+        'seller_name is empty' as problem
     from keyed
     where seller_name is null or trim(seller_name) = ''
 
@@ -98,14 +105,17 @@ problems as (
 
     select
         source_line,
-        'seller_name and day are not unique ({{ input.line_word }}s ' || key_lines || ' with day ' || day_key
-            || ', currency ' || coalesce(currency, 'empty') || ')'
+        'seller_name and day are not unique ({{ input.line_word }}s ' || key_lines
+        || ' with day ' || day_key || ', currency ' || coalesce(currency, 'empty') || ')' as problem
     from keyed
     where key_occurrences > 1 and seller_name is not null and day_key is not null
 
     union all
 
-    select source_line, 'day ' || coalesce('''' || day_text || ''' is not a date (YYYY-MM-DD)', 'is empty')
+    select
+        source_line,
+        'day ' || coalesce('''' || day_text || ''' is not a date (YYYY-MM-DD)', 'is empty')
+            as problem
     from keyed
     where day_value is null
 
@@ -117,7 +127,7 @@ problems as (
             when gmv_text is null then 'is empty'
             when gmv_value < 0 then '''' || gmv_text || ''' is negative'
             else '''' || gmv_text || ''' is not a number'
-        end
+        end as problem
     from keyed
     where gmv_value is null or gmv_value < 0
 
@@ -129,13 +139,17 @@ problems as (
             when orders_text is null then 'is empty'
             when orders_value < 0 then '''' || orders_text || ''' is negative'
             else '''' || orders_text || ''' is not a whole number'
-        end
+        end as problem
     from keyed
     where orders_value is null or orders_value < 0
 
     union all
 
-    select source_line, 'currency ''' || currency || ''' is not an ISO 4217 code (3 capital letters; empty = the advertiser''s currency)'
+    select
+        source_line,
+        'currency ''' || currency
+        || ''' is not an ISO 4217 code (3 capital letters; empty = the advertiser''s currency)'
+            as problem
     from keyed
     where currency is not null and not regexp_full_match(currency, '[A-Z]{3}')
 
@@ -146,10 +160,10 @@ located as (
     select
         problems.source_line,
         '{{ where | replace("'", "''") }}' || problems.source_line
-            || coalesce(' (seller_name ''' || keyed.seller_name || ''')', '')
-            || ': ' || problems.problem as message
+        || coalesce(' (seller_name ''' || keyed.seller_name || ''')', '')
+        || ': ' || problems.problem as message
     from problems
-    inner join keyed on keyed.source_line = problems.source_line
+    inner join keyed on problems.source_line = keyed.source_line
 
 ),
 
@@ -159,9 +173,14 @@ verdict as (
     select
         count(*) as problem_count,
         string_agg(message, '; ' order by problem_rank) filter (where problem_rank <= 20)
-            || case when count(*) > 20 then '; ... and ' || (count(*) - 20) || ' more' else '' end
+        || case when count(*) > 20 then '; ... and ' || (count(*) - 20) || ' more' else '' end
             as messages
-    from (select *, row_number() over (order by source_line, message) as problem_rank from located)
+    from (
+        select
+            *,
+            row_number() over (order by source_line, message) as problem_rank
+        from located
+    ) as ranked
 
 ),
 
@@ -169,7 +188,7 @@ final as (
 
     select
         keyed.seller_name,
-        keyed.day_value as "day",
+        keyed.day_value as day,
         keyed.currency,
         keyed.gmv_value as gmv,
         keyed.orders_value as orders,
@@ -181,7 +200,10 @@ final as (
     -- a file with any problem fails the build with every problem listed
     where case
         when verdict.problem_count > 0
-            then error('invalid seller KPI file {{ label }}: ' || verdict.problem_count || ' problem(s): ' || verdict.messages)
+            then error(
+                'invalid seller KPI file {{ label }}: '
+                || verdict.problem_count || ' problem(s): ' || verdict.messages
+            )
         else true
     end
 

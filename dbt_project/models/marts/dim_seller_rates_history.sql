@@ -23,7 +23,7 @@ final as (
         seller_tier,
         account_manager,
         (valid_from is null or valid_from <= {{ rates_as_of_date() }})
-            and (valid_to is null or valid_to > {{ rates_as_of_date() }}) as is_current,
+        and (valid_to is null or valid_to > {{ rates_as_of_date() }}) as is_current,
         source_line,
         directory_source
 

@@ -107,11 +107,17 @@ final as (
         seller_directory.country,
         seller_directory.seller_tier,
         seller_directory.account_manager,
-        cast(case when seller_directory.is_current then seller_directory.commission_rate else 0 end as decimal(10, 6))
-            as commission_rate,
-        cast(case when seller_directory.is_current then seller_directory.ad_fee_rate else 0 end as decimal(10, 6))
-            as ad_fee_rate,
-        case when seller_directory.is_current then seller_directory.valid_from end as rates_valid_from,
+        cast(
+            case when seller_directory.is_current then seller_directory.commission_rate else 0 end
+            as decimal(10, 6)
+        ) as commission_rate,
+        cast(
+            case when seller_directory.is_current then seller_directory.ad_fee_rate else 0 end
+            as decimal(10, 6)
+        ) as ad_fee_rate,
+        case
+            when seller_directory.is_current then seller_directory.valid_from
+        end as rates_valid_from,
         sellers.is_in_mpo_metadata,
         sellers.is_in_latest_snapshot,
         sellers.first_report_date,

@@ -71,10 +71,14 @@ amounts as (
         statements.*,
         month_rates.commission_rate,
         month_rates.commission_rate_changed_in_month,
-        {{ round_to_minor_unit('statements.ad_billing_amount - statements.media_cost', 'statements.currency_minor_unit') }}
-            as ad_margin,
-        {{ round_to_minor_unit('coalesce(commissions.commission_exact, 0)', 'statements.currency_minor_unit') }}
-            as commission_amount
+        {{ round_to_minor_unit(
+            'statements.ad_billing_amount - statements.media_cost',
+            'statements.currency_minor_unit',
+        ) }} as ad_margin,
+        {{ round_to_minor_unit(
+            'coalesce(commissions.commission_exact, 0)',
+            'statements.currency_minor_unit',
+        ) }} as commission_amount
 
     from statements
     inner join month_rates

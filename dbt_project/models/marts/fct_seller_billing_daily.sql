@@ -51,8 +51,14 @@ rated as (
         and seller_stats.seller_id = sellers.seller_id
     left join rates_history
         on sellers.seller_name = rates_history.seller_name
-        and (rates_history.valid_from is null or rates_history.valid_from <= seller_stats.report_date)
-        and (rates_history.valid_to is null or rates_history.valid_to > seller_stats.report_date)
+        and (
+            rates_history.valid_from is null
+            or seller_stats.report_date >= rates_history.valid_from
+        )
+        and (
+            rates_history.valid_to is null
+            or seller_stats.report_date < rates_history.valid_to
+        )
 
 ),
 

@@ -90,7 +90,8 @@ final as (
         monthly.media_cost,
         month_rates.ad_fee_rate,
         month_rates.ad_fee_rate_changed_in_month,
-        {{ round_to_minor_unit('monthly.ad_billing_exact', 'minor_units.minor_unit') }} as ad_billing_amount,
+        {{ round_to_minor_unit('monthly.ad_billing_exact', 'minor_units.minor_unit') }}
+            as ad_billing_amount,
         monthly.sale_units_same_seller,
         monthly.revenue_same_seller,
         monthly.sale_units_any_seller,

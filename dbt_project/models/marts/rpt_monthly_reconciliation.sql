@@ -43,13 +43,15 @@ control_totals as (
         attribution_policy as policy,
         -- the daily days compared: the part of the month the control request covered
         greatest(month, min(window_start)) as compared_from,
-        least(cast(month + interval 1 month - interval 1 day as date), max(window_end)) as compared_to,
+        least(cast(month + interval 1 month - interval 1 day as date), max(window_end))
+            as compared_to,
         string_agg(distinct currency, ',') as currency,
         {%- for m in money %}
-        {{ rounding_tolerance(m) }} as {{ m }}_tolerance_control,
+            {{ rounding_tolerance(m) }} as {{ m }}_tolerance_control,
         {%- endfor %}
         {%- for m in metrics %}
-        cast(sum({{ m }}) as {{ 'bigint' if m in counts else money_type() }}) as {{ m }}_control{{ "," if not loop.last }}
+            cast(sum({{ m }}) as {{ 'bigint' if m in counts else money_type() }}) as {{ m }}_control
+            {%- if not loop.last %},{% endif %}
         {%- endfor %}
     from control
     group by month, advertiser_id, endpoint, attribution_policy
@@ -58,7 +60,10 @@ control_totals as (
 
 control_dates as (
 
-    select unnest(generate_series(min(compared_from), max(compared_to), interval 1 day))::date as report_date
+    select
+        cast(
+            unnest(generate_series(min(compared_from), max(compared_to), interval 1 day)) as date
+        ) as report_date
     from control_totals
 
 ),
@@ -69,24 +74,26 @@ daily_by_endpoint as (
         ('seller_campaigns', 'seller_campaign_stats'),
         ('sellers', 'seller_stats'),
         ('campaigns', 'campaign_stats')] %}
-    select
-        '{{ endpoint }}' as endpoint,
-        report_date,
-        advertiser_id,
-        sum(impressions) as impressions,
-        sum(clicks) as clicks,
-        sum(cost) as cost,
-        {{ rounding_tolerance('cost') }} as cost_tolerance,
-        {{ rounding_tolerance('revenue_same_seller') }} as revenue_tolerance_same_seller,
-        {{ rounding_tolerance('revenue_any_seller') }} as revenue_tolerance_any_seller,
-        sum(sale_units_same_seller) as sale_units_same_seller,
-        sum(revenue_same_seller) as revenue_same_seller,
-        sum(sale_units_any_seller) as sale_units_any_seller,
-        sum(revenue_any_seller) as revenue_any_seller
-    from {{ relation }}
-    where report_date in (select distinct report_date from control_dates)
-    group by report_date, advertiser_id
-    {{ "union all" if not loop.last }}
+        select
+            '{{ endpoint }}' as endpoint,
+            report_date,
+            advertiser_id,
+            sum(impressions) as impressions,
+            sum(clicks) as clicks,
+            sum(cost) as cost,
+            {{ rounding_tolerance('cost') }} as cost_tolerance,
+            {{ rounding_tolerance('revenue_same_seller') }} as revenue_tolerance_same_seller,
+            {{ rounding_tolerance('revenue_any_seller') }} as revenue_tolerance_any_seller,
+            sum(sale_units_same_seller) as sale_units_same_seller,
+            sum(revenue_same_seller) as revenue_same_seller,
+            sum(sale_units_any_seller) as sale_units_any_seller,
+            sum(revenue_any_seller) as revenue_any_seller
+        from {{ relation }}
+        where report_date in (select distinct control_dates.report_date from control_dates)
+        group by report_date, advertiser_id
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
     {%- endfor %}
 
 ),
@@ -94,20 +101,22 @@ daily_by_endpoint as (
 daily_by_policy as (
 
     {%- for policy, suffix in [('SameSeller', 'same_seller'), ('AnySeller', 'any_seller')] %}
-    select
-        endpoint,
-        '{{ policy }}' as policy,
-        report_date,
-        advertiser_id,
-        impressions,
-        clicks,
-        cost,
-        sale_units_{{ suffix }} as sale_units,
-        revenue_{{ suffix }} as revenue,
-        cost_tolerance,
-        revenue_tolerance_{{ suffix }} as revenue_tolerance
-    from daily_by_endpoint
-    {{ "union all" if not loop.last }}
+        select
+            endpoint,
+            '{{ policy }}' as policy,
+            report_date,
+            advertiser_id,
+            impressions,
+            clicks,
+            cost,
+            sale_units_{{ suffix }} as sale_units,
+            revenue_{{ suffix }} as revenue,
+            cost_tolerance,
+            revenue_tolerance_{{ suffix }} as revenue_tolerance
+        from daily_by_endpoint
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
     {%- endfor %}
 
 ),
@@ -121,18 +130,22 @@ daily_totals as (
         control_totals.policy,
         cast(count(distinct daily_by_policy.report_date) as bigint) as days_with_rows,
         {%- for m in money %}
-        coalesce(sum(daily_by_policy.{{ m }}_tolerance), 0) as {{ m }}_tolerance_daily,
+            coalesce(sum(daily_by_policy.{{ m }}_tolerance), 0) as {{ m }}_tolerance_daily,
         {%- endfor %}
         {%- for m in metrics %}
-        cast(coalesce(sum(daily_by_policy.{{ m }}), 0) as {{ 'bigint' if m in counts else money_type() }})
-            as {{ m }}_daily{{ "," if not loop.last }}
+            cast(
+                coalesce(sum(daily_by_policy.{{ m }}), 0)
+                as {{ 'bigint' if m in counts else money_type() }}
+            ) as {{ m }}_daily
+            {%- if not loop.last %},{% endif %}
         {%- endfor %}
     from control_totals
     left join daily_by_policy
         on control_totals.advertiser_id = daily_by_policy.advertiser_id
         and control_totals.endpoint = daily_by_policy.endpoint
         and control_totals.policy = daily_by_policy.policy
-        and daily_by_policy.report_date between control_totals.compared_from and control_totals.compared_to
+        and daily_by_policy.report_date
+        between control_totals.compared_from and control_totals.compared_to
     group by all
 
 ),
@@ -149,25 +162,31 @@ compared as (
         control_totals.compared_to,
         daily_totals.days_with_rows,
         {%- for m in metrics %}
-        daily_totals.{{ m }}_daily,
-        control_totals.{{ m }}_control,
-        cast(daily_totals.{{ m }}_daily - control_totals.{{ m }}_control as {{ 'bigint' if m in counts else money_type() }})
-            as {{ m }}_diff,
-        {%- if m in money %}
-        daily_totals.{{ m }}_tolerance_daily + control_totals.{{ m }}_tolerance_control as {{ m }}_tolerance,
-        {%- endif %}
-        {{ safe_divide('daily_totals.' ~ m ~ '_daily - control_totals.' ~ m ~ '_control', 'abs(control_totals.' ~ m ~ '_control)') }}
-            as {{ m }}_rel_diff,
+            daily_totals.{{ m }}_daily,
+            control_totals.{{ m }}_control,
+            cast(
+                daily_totals.{{ m }}_daily - control_totals.{{ m }}_control
+                as {{ 'bigint' if m in counts else money_type() }}
+            ) as {{ m }}_diff,
+            {%- if m in money %}
+                daily_totals.{{ m }}_tolerance_daily + control_totals.{{ m }}_tolerance_control
+                    as {{ m }}_tolerance,
+            {%- endif %}
+            {{ safe_divide(
+                'daily_totals.' ~ m ~ '_daily - control_totals.' ~ m ~ '_control',
+                'abs(control_totals.' ~ m ~ '_control)',
+            ) }} as {{ m }}_rel_diff,
         {%- endfor %}
         (
             {%- for m in metrics %}
-            {%- if m in counts %}
-            daily_totals.{{ m }}_daily = control_totals.{{ m }}_control
-            {%- else %}
-            abs(daily_totals.{{ m }}_daily - control_totals.{{ m }}_control)
-                <= daily_totals.{{ m }}_tolerance_daily + control_totals.{{ m }}_tolerance_control
-            {%- endif %}
-            {{ "and" if not loop.last }}
+                {%- if m in counts %}
+                    daily_totals.{{ m }}_daily = control_totals.{{ m }}_control
+                {%- else %}
+                    abs(daily_totals.{{ m }}_daily - control_totals.{{ m }}_control)
+                    <= daily_totals.{{ m }}_tolerance_daily
+                    + control_totals.{{ m }}_tolerance_control
+                {%- endif %}
+                {%- if not loop.last %} and{% endif %}
             {%- endfor %}
         ) as is_reconciled
 

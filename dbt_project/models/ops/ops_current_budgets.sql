@@ -1,6 +1,7 @@
 {{ config(schema='ops', materialized='view', tags=['ops']) }}
--- one row per advertiser_id, seller_id and campaign_id with a current budget: the budget in force
--- (status Current, not suspended, still in the latest metadata snapshot; the newest one if several).
+-- one row per advertiser_id, seller_id and campaign_id with a current budget: the budget in
+-- force (status Current, not suspended, still in the latest metadata snapshot; the newest one if
+-- several).
 with
 
 budgets as (
@@ -16,7 +17,8 @@ budgets as (
         start_date,
         end_date
     from {{ ref('int_budgets_latest') }}
-    where lower(status) = 'current'
+    where
+        lower(status) = 'current'
         and not coalesce(is_suspended, false)
         and is_in_latest_snapshot
 

@@ -1,13 +1,14 @@
 {{ config(schema='ops', materialized='view', tags=['ops']) }}
 -- one row (none before the first logged export): the pipeline's clock and how far the real-time
--- data reach against it. "now" is env MPO_OPS_NOW (the Dagster asset passes the pipeline's clock),
--- else env MPO_NOW, else the database's current time: never a time read from the data, so an
--- outage (empty exports) or a stale cached export cannot stop the clock.
+-- data reach against it. "now" is env MPO_OPS_NOW (the Dagster asset passes the pipeline's
+-- clock), else env MPO_NOW, else the database's current time: never a time read from the data, so
+-- an outage (empty exports) or a stale cached export cannot stop the clock.
 -- `as_of` is now minus the API's latency (var('ops_latency_minutes'), ~10 minutes): the newest
 -- minute an export can hold. `covered_from`/`covered_to` is the window the newest tick's exports
 -- claim.
 {%- set clock = env_var('MPO_OPS_NOW', '') or env_var('MPO_NOW', '') %}
-{%- set now = "timestamptz '" ~ (clock | replace("'", "")) ~ "'" if clock else 'current_timestamp' %}
+{%- set now = ("timestamptz '" ~ (clock | replace("'", "")) ~ "'")
+    if clock else 'current_timestamp' %}
 
 with
 
@@ -33,7 +34,11 @@ newest as (
         max(requested_at) as requested_at,
         max(extracted_at) as extracted_at
     from exports
-    where requested_at = (select max(requested_at) from exports)
+    where
+        requested_at = (
+            select max(all_exports.requested_at) as newest_requested_at
+            from exports as all_exports
+        )
     having count(*) > 0
 
 ),
@@ -41,7 +46,9 @@ newest as (
 activity as (
 
     -- end of the newest minute with activity, as the newest exports tell (superseded rows are gone)
-    select max(minute_start + to_minutes(cast(coalesce(bucket_minutes, 1) as integer))) as newest_activity
+    select
+        max(minute_start + to_minutes(cast(coalesce(bucket_minutes, 1) as integer)))
+            as newest_activity
     from {{ ref('ops_realtime_minutes') }}
     where clicks > 0 or displays > 0 or cost > 0
 
@@ -51,7 +58,8 @@ final as (
 
     select
         c.now,
-        date_trunc('minute', c.now) - to_minutes({{ var('ops_latency_minutes', 10) | int }}) as as_of,
+        date_trunc('minute', c.now) - to_minutes({{ var('ops_latency_minutes', 10) | int }})
+            as as_of,
         n.window_start as covered_from,
         n.window_end as covered_to,
         n.export_id as latest_export_id,
@@ -60,7 +68,7 @@ final as (
         a.newest_activity,
         round((epoch(c.now) - epoch(n.requested_at)) / 60.0, 1) as export_age_minutes,
         round((epoch(c.now) - epoch(a.newest_activity)) / 60.0, 1) as data_lag_minutes,
-        (select count(*) from exports) as exports
+        (select count(*) as export_count from exports) as exports
     from clock as c
     cross join newest as n
     cross join activity as a

@@ -1,6 +1,7 @@
 {{ config(schema='ops', materialized='table', tags=['ops']) }}
 -- one row per advertiser_id, campaign_id, seller_id and hour_start (UTC): the latest real-time
--- clicks, displays and spend of the recent hours (the newest hour is partial). Raw, monitoring only.
+-- clicks, displays and spend of the recent hours (the newest hour is partial). Raw, monitoring
+-- only.
 with
 
 minutes as (
@@ -11,7 +12,10 @@ minutes as (
 
 advertisers as (
 
-    select advertiser_id, currency from {{ ref('int_advertisers_latest') }}
+    select
+        advertiser_id,
+        currency
+    from {{ ref('int_advertisers_latest') }}
 
 ),
 
@@ -50,4 +54,4 @@ select
     h.last_click_at,
     h.extracted_at
 from hourly as h
-left join advertisers as a on a.advertiser_id = h.advertiser_id
+left join advertisers as a on h.advertiser_id = a.advertiser_id

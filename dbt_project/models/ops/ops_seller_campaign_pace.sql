@@ -19,8 +19,14 @@ recent as (
         m.seller_id,
         max(m.seller_name) as seller_name,
         max(m.currency) as lake_currency,
-        cast(coalesce(sum(m.clicks) filter (where m.minute_start >= h.as_of - to_minutes(60)), 0) as bigint) as clicks_last_60m,
-        cast(coalesce(sum(m.cost) filter (where m.minute_start >= h.as_of - to_minutes(60)), 0) as decimal(18, 4)) as cost_last_60m,
+        cast(
+            coalesce(sum(m.clicks) filter (where m.minute_start >= h.as_of - to_minutes(60)), 0)
+            as bigint
+        ) as clicks_last_60m,
+        cast(
+            coalesce(sum(m.cost) filter (where m.minute_start >= h.as_of - to_minutes(60)), 0)
+            as decimal(18, 4)
+        ) as cost_last_60m,
         cast(sum(m.clicks) as bigint) as clicks_window,
         cast(sum(m.cost) as decimal(18, 4)) as cost_window,
         any_value(h.as_of) as as_of
@@ -45,11 +51,11 @@ joined as (
         -- days of the budget left, today (the as_of day, UTC) included; null when open-ended
         datediff('day', cast(r.as_of at time zone 'UTC' as date), b.end_date) + 1 as days_left
     from recent as r
-    left join {{ ref('int_advertisers_latest') }} as a on a.advertiser_id = r.advertiser_id
+    left join {{ ref('int_advertisers_latest') }} as a on r.advertiser_id = a.advertiser_id
     left join {{ ref('ops_current_budgets') }} as b
-        on b.advertiser_id = r.advertiser_id
-        and b.seller_id = r.seller_id
-        and b.campaign_id = r.campaign_id
+        on r.advertiser_id = b.advertiser_id
+        and r.seller_id = b.seller_id
+        and r.campaign_id = b.campaign_id
 
 ),
 
@@ -60,8 +66,12 @@ paced as (
         cost_last_60m as hourly_run_rate,
         cost_last_60m * 24 as projected_daily_spend,
         -- (greatest() ignores NULLs in DuckDB: keep open-ended budgets NULL explicitly)
-        case when days_left is not null then budget_remaining / greatest(days_left, 1) end as daily_allowance,
-        case when cost_last_60m > 0 then cast(budget_remaining / cost_last_60m as double) end as hours_to_exhaust
+        case
+            when days_left is not null then budget_remaining / greatest(days_left, 1)
+        end as daily_allowance,
+        case
+            when cost_last_60m > 0 then cast(budget_remaining / cost_last_60m as double)
+        end as hours_to_exhaust
     from joined
 
 )

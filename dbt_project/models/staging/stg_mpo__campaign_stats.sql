@@ -15,7 +15,7 @@ renamed as (
         cast("advertiserId" as bigint) as advertiser_id,
         cast("campaignId" as bigint) as campaign_id,
         cast(policy as varchar) as attribution_policy,
-        cast("day" as date) as api_day,
+        cast(day as date) as api_day,
 
         -- additive metrics: counts BIGINT, money DECIMAL(18, 4) cast per row before any sum
         {{ stats_metric_columns() }},

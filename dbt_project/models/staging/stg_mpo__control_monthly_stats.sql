@@ -12,7 +12,7 @@ renamed as (
 
     select
         -- keys
-        cast("month" as date) as month,
+        cast(month as date) as month,
         cast("advertiserId" as bigint) as advertiser_id,
         cast(endpoint as varchar) as endpoint,
         cast(attribution_policy as varchar) as attribution_policy,

@@ -17,7 +17,7 @@ renamed as (
         cast("sellerId" as bigint) as seller_id,
         cast(policy as varchar) as attribution_policy,
         cast("sellerName" as varchar) as seller_name,
-        cast("day" as date) as api_day,
+        cast(day as date) as api_day,
 
         -- additive metrics: counts BIGINT, money DECIMAL(18, 4) cast per row before any sum
         {{ stats_metric_columns() }},

@@ -38,7 +38,8 @@ facts as (
     select seller_campaign_stats.*
     from {{ ref('fct_seller_campaign_stats_daily') }} as seller_campaign_stats
     inner join range_bounds
-        on seller_campaign_stats.report_date between range_bounds.first_day and range_bounds.last_day
+        on seller_campaign_stats.report_date
+        between range_bounds.first_day and range_bounds.last_day
 
 ),
 
@@ -60,6 +61,16 @@ as_of_currency as (
 
 ),
 
+pairs as (
+
+    select distinct
+        advertiser_id,
+        seller_id,
+        campaign_id
+    from facts
+
+),
+
 grid as (
 
     -- every seller-campaign with daily rows in the range, on every as-of date; rows whose windows
@@ -71,22 +82,26 @@ grid as (
         pairs.campaign_id,
         as_of_currency.currency
     from as_of_dates
-    cross join (select distinct advertiser_id, seller_id, campaign_id from facts) as pairs
+    cross join pairs
     inner join as_of_currency
-        on as_of_currency.as_of_date = as_of_dates.as_of_date
-        and as_of_currency.advertiser_id = pairs.advertiser_id
+        on as_of_dates.as_of_date = as_of_currency.as_of_date
+        and pairs.advertiser_id = as_of_currency.advertiser_id
 
 ),
 
 totals as (
 
-    {{ seller_portal_running_totals('facts', ['advertiser_id', 'seller_id', 'campaign_id', 'currency'], measures) }}
+    {{ seller_portal_running_totals(
+        'facts', ['advertiser_id', 'seller_id', 'campaign_id', 'currency'], measures,
+    ) }}
 
 ),
 
 bounds as (
 
-    select grid.*, windows.window_days
+    select
+        grid.*,
+        windows.window_days
     from grid
     cross join windows
 
@@ -94,13 +109,17 @@ bounds as (
 
 windowed as (
 
-    {{ seller_portal_window_sums('bounds', 'totals', ['advertiser_id', 'seller_id', 'campaign_id', 'currency'], measures) }}
+    {{ seller_portal_window_sums(
+        'bounds', 'totals', ['advertiser_id', 'seller_id', 'campaign_id', 'currency'], measures,
+    ) }}
 
 ),
 
 days_loaded as (
 
-    {{ seller_portal_days_loaded('as_of_dates', 'windows', 'loaded_days', 'day_currency', 'as_of_currency') }}
+    {{ seller_portal_days_loaded(
+        'as_of_dates', 'windows', 'loaded_days', 'day_currency', 'as_of_currency',
+    ) }}
 
 ),
 
@@ -121,13 +140,14 @@ final as (
         cast(windowed.as_of_date - 2 * windowed.window_days + 1 as date) as previous_window_start,
         cast(windowed.as_of_date - windowed.window_days as date) as previous_window_end,
         cast(coalesce(days_loaded.previous_days_loaded, 0) as integer) as previous_days_loaded,
-        coalesce(days_loaded.previous_days_loaded, 0) = windowed.window_days as previous_is_complete,
+        coalesce(days_loaded.previous_days_loaded, 0) = windowed.window_days
+            as previous_is_complete,
 
         {%- for m in counts %}
-        cast({{ m }} as bigint) as {{ m }},
+            cast({{ m }} as bigint) as {{ m }},
         {%- endfor %}
         {%- for m in money %}
-        cast({{ m }} as {{ money_type() }}) as {{ m }},
+            cast({{ m }} as {{ money_type() }}) as {{ m }},
         {%- endfor %}
 
         {{ safe_divide('clicks', 'impressions') }} as ctr,
@@ -137,26 +157,38 @@ final as (
 
         -- NULL when no day of the previous window is loaded (before the first load)
         {%- for m in counts %}
-        case when days_loaded.previous_days_loaded > 0 then cast(previous_{{ m }} as bigint) end as previous_{{ m }},
+            case
+                when days_loaded.previous_days_loaded > 0 then cast(previous_{{ m }} as bigint)
+            end as previous_{{ m }},
         {%- endfor %}
         {%- for m in money %}
-        case when days_loaded.previous_days_loaded > 0 then cast(previous_{{ m }} as {{ money_type() }}) end as previous_{{ m }},
+            case
+                when days_loaded.previous_days_loaded > 0
+                    then cast(previous_{{ m }} as {{ money_type() }})
+            end as previous_{{ m }},
         {%- endfor %}
         {%- for m in counts %}
-        case when days_loaded.previous_days_loaded > 0 then cast({{ m }} - previous_{{ m }} as bigint) end as {{ m }}_change,
+            case
+                when days_loaded.previous_days_loaded > 0
+                    then cast({{ m }} - previous_{{ m }} as bigint)
+            end as {{ m }}_change,
         {%- endfor %}
         {%- for m in money %}
-        case when days_loaded.previous_days_loaded > 0 then cast({{ m }} - previous_{{ m }} as {{ money_type() }}) end as {{ m }}_change{{ ',' if not loop.last }}
+            case
+                when days_loaded.previous_days_loaded > 0
+                    then cast({{ m }} - previous_{{ m }} as {{ money_type() }})
+            end as {{ m }}_change
+            {%- if not loop.last %},{% endif %}
         {%- endfor %}
 
     from windowed
     inner join sellers
-        on sellers.advertiser_id = windowed.advertiser_id
-        and sellers.seller_id = windowed.seller_id
+        on windowed.advertiser_id = sellers.advertiser_id
+        and windowed.seller_id = sellers.seller_id
     left join days_loaded
-        on days_loaded.as_of_date = windowed.as_of_date
-        and days_loaded.window_days = windowed.window_days
-        and days_loaded.advertiser_id = windowed.advertiser_id
+        on windowed.as_of_date = days_loaded.as_of_date
+        and windowed.window_days = days_loaded.window_days
+        and windowed.advertiser_id = days_loaded.advertiser_id
     -- a seller-campaign quiet in both windows has no row
     where windowed.fact_rows + windowed.previous_fact_rows > 0
 

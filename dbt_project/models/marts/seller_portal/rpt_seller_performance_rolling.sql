@@ -1,8 +1,9 @@
 -- one row per as_of_date, window_days, advertiser_id, seller_id: what a seller portal shows. For
 -- every seller of marts.dim_sellers, the sums of the window_days days ending on the as-of date and
 -- of the window_days days before, ratios recomputed from those sums, how many of the days are
--- loaded, and the marketplace's KPIs: GMV share (MPO_SELLER_KPIS) and the monthly spend cap (seller
--- directory). As-of dates: the latest loaded day (var seller_portal_as_of_days asks for more).
+-- loaded, and the marketplace's KPIs: GMV share (MPO_SELLER_KPIS) and the monthly spend cap
+-- (seller directory). As-of dates: the latest loaded day (var seller_portal_as_of_days asks for
+-- more).
 {%- set windows = seller_portal_windows() %}
 {%- set counts = seller_portal_counts() %}
 {%- set money = seller_portal_money() %}
@@ -85,9 +86,10 @@ grid as (
     from as_of_dates
     cross join sellers
     left join as_of_currency
-        on as_of_currency.as_of_date = as_of_dates.as_of_date
-        and as_of_currency.advertiser_id = sellers.advertiser_id
-    where (sellers.first_report_date is null or sellers.first_report_date <= as_of_dates.as_of_date)
+        on as_of_dates.as_of_date = as_of_currency.as_of_date
+        and sellers.advertiser_id = as_of_currency.advertiser_id
+    where
+        (sellers.first_report_date is null or sellers.first_report_date <= as_of_dates.as_of_date)
         and coalesce(as_of_currency.currency, sellers.currency) is not null
 
 ),
@@ -103,30 +105,37 @@ kpis as (
         sum(seller_kpis.gmv) as gmv,
         sum(seller_kpis.orders) as orders
     from seller_kpis
-    inner join sellers on sellers.seller_name = seller_kpis.seller_name
-    inner join range_bounds on seller_kpis.day between range_bounds.first_day and range_bounds.last_day
+    inner join sellers on seller_kpis.seller_name = sellers.seller_name
+    inner join range_bounds
+        on seller_kpis.day between range_bounds.first_day and range_bounds.last_day
     left join day_currency
-        on day_currency.advertiser_id = sellers.advertiser_id
-        and day_currency.report_date = seller_kpis.day
+        on sellers.advertiser_id = day_currency.advertiser_id
+        and seller_kpis.day = day_currency.report_date
     group by all
 
 ),
 
 fact_totals as (
 
-    {{ seller_portal_running_totals('facts', ['advertiser_id', 'seller_id', 'currency'], measures) }}
+    {{ seller_portal_running_totals(
+        'facts', ['advertiser_id', 'seller_id', 'currency'], measures,
+    ) }}
 
 ),
 
 kpi_totals as (
 
-    {{ seller_portal_running_totals('kpis', ['advertiser_id', 'seller_id', 'currency'], ['gmv', 'orders']) }}
+    {{ seller_portal_running_totals(
+        'kpis', ['advertiser_id', 'seller_id', 'currency'], ['gmv', 'orders'],
+    ) }}
 
 ),
 
 bounds as (
 
-    select grid.*, windows.window_days
+    select
+        grid.*,
+        windows.window_days
     from grid
     cross join windows
 
@@ -134,13 +143,17 @@ bounds as (
 
 fact_windows as (
 
-    {{ seller_portal_window_sums('bounds', 'fact_totals', ['advertiser_id', 'seller_id', 'currency'], measures) }}
+    {{ seller_portal_window_sums(
+        'bounds', 'fact_totals', ['advertiser_id', 'seller_id', 'currency'], measures,
+    ) }}
 
 ),
 
 kpi_windows as (
 
-    {{ seller_portal_window_sums('bounds', 'kpi_totals', ['advertiser_id', 'seller_id', 'currency'], ['gmv', 'orders']) }}
+    {{ seller_portal_window_sums(
+        'bounds', 'kpi_totals', ['advertiser_id', 'seller_id', 'currency'], ['gmv', 'orders'],
+    ) }}
 
 ),
 
@@ -153,10 +166,10 @@ windowed as (
         case when kpi_windows.fact_rows > 0 then kpi_windows.orders end as orders
     from fact_windows
     inner join kpi_windows
-        on kpi_windows.as_of_date = fact_windows.as_of_date
-        and kpi_windows.window_days = fact_windows.window_days
-        and kpi_windows.advertiser_id = fact_windows.advertiser_id
-        and kpi_windows.seller_id = fact_windows.seller_id
+        on fact_windows.as_of_date = kpi_windows.as_of_date
+        and fact_windows.window_days = kpi_windows.window_days
+        and fact_windows.advertiser_id = kpi_windows.advertiser_id
+        and fact_windows.seller_id = kpi_windows.seller_id
 
 ),
 
@@ -172,21 +185,23 @@ month_to_date as (
         coalesce(at_month_start.cost, 0) as cost_before_month
     from grid
     asof left join fact_totals as at_end
-        on at_end.advertiser_id = grid.advertiser_id
-        and at_end.seller_id = grid.seller_id
-        and at_end.currency = grid.currency
-        and at_end.report_date <= grid.as_of_date
+        on grid.advertiser_id = at_end.advertiser_id
+        and grid.seller_id = at_end.seller_id
+        and grid.currency = at_end.currency
+        and grid.as_of_date >= at_end.report_date
     asof left join fact_totals as at_month_start
-        on at_month_start.advertiser_id = grid.advertiser_id
-        and at_month_start.seller_id = grid.seller_id
-        and at_month_start.currency = grid.currency
-        and at_month_start.report_date < cast(date_trunc('month', grid.as_of_date) as date)
+        on grid.advertiser_id = at_month_start.advertiser_id
+        and grid.seller_id = at_month_start.seller_id
+        and grid.currency = at_month_start.currency
+        and cast(date_trunc('month', grid.as_of_date) as date) > at_month_start.report_date
 
 ),
 
 days_loaded as (
 
-    {{ seller_portal_days_loaded('as_of_dates', 'windows', 'loaded_days', 'day_currency', 'as_of_currency') }}
+    {{ seller_portal_days_loaded(
+        'as_of_dates', 'windows', 'loaded_days', 'day_currency', 'as_of_currency',
+    ) }}
 
 ),
 
@@ -201,10 +216,10 @@ caps as (
         seller_directory.monthly_ad_spend_cap
     from grid
     inner join seller_directory
-        on seller_directory.seller_name = grid.seller_name
-        and (seller_directory.valid_from is null or seller_directory.valid_from <= grid.as_of_date)
-        and (seller_directory.valid_to is null or seller_directory.valid_to > grid.as_of_date)
-        and (seller_directory.cap_currency is null or seller_directory.cap_currency = grid.currency)
+        on grid.seller_name = seller_directory.seller_name
+        and (seller_directory.valid_from is null or grid.as_of_date >= seller_directory.valid_from)
+        and (seller_directory.valid_to is null or grid.as_of_date < seller_directory.valid_to)
+        and (seller_directory.cap_currency is null or grid.currency = seller_directory.cap_currency)
     where seller_directory.monthly_ad_spend_cap is not null
 
 ),
@@ -219,13 +234,13 @@ cap_reached as (
         min(fact_totals.report_date) as reached_on
     from caps
     inner join month_to_date
-        on month_to_date.as_of_date = caps.as_of_date
-        and month_to_date.advertiser_id = caps.advertiser_id
-        and month_to_date.seller_id = caps.seller_id
+        on caps.as_of_date = month_to_date.as_of_date
+        and caps.advertiser_id = month_to_date.advertiser_id
+        and caps.seller_id = month_to_date.seller_id
     inner join fact_totals
-        on fact_totals.advertiser_id = caps.advertiser_id
-        and fact_totals.seller_id = caps.seller_id
-        and fact_totals.currency = caps.currency
+        on caps.advertiser_id = fact_totals.advertiser_id
+        and caps.seller_id = fact_totals.seller_id
+        and caps.currency = fact_totals.currency
         and fact_totals.report_date between date_trunc('month', caps.as_of_date) and caps.as_of_date
         and fact_totals.cost - month_to_date.cost_before_month >= caps.monthly_ad_spend_cap
     where month_to_date.cost_mtd >= caps.monthly_ad_spend_cap
@@ -242,13 +257,13 @@ cap_status as (
         cap_reached.reached_on
     from caps
     inner join month_to_date
-        on month_to_date.as_of_date = caps.as_of_date
-        and month_to_date.advertiser_id = caps.advertiser_id
-        and month_to_date.seller_id = caps.seller_id
+        on caps.as_of_date = month_to_date.as_of_date
+        and caps.advertiser_id = month_to_date.advertiser_id
+        and caps.seller_id = month_to_date.seller_id
     left join cap_reached
-        on cap_reached.as_of_date = caps.as_of_date
-        and cap_reached.advertiser_id = caps.advertiser_id
-        and cap_reached.seller_id = caps.seller_id
+        on caps.as_of_date = cap_reached.as_of_date
+        and caps.advertiser_id = cap_reached.advertiser_id
+        and caps.seller_id = cap_reached.seller_id
 
 ),
 
@@ -267,9 +282,12 @@ cap_projection as (
     from (
         select
             *,
-            cap_used * (days_elapsed + estimated_k - 1) >= monthly_ad_spend_cap * days_elapsed
-                and estimated_k > 1 as exact_k_minus_1_reaches,
-            cap_used * (days_elapsed + estimated_k) >= monthly_ad_spend_cap * days_elapsed as exact_k_reaches
+            (
+                cap_used * (days_elapsed + estimated_k - 1) >= monthly_ad_spend_cap * days_elapsed
+                and estimated_k > 1
+            ) as exact_k_minus_1_reaches,
+            cap_used * (days_elapsed + estimated_k) >= monthly_ad_spend_cap * days_elapsed
+                as exact_k_reaches
         from (
             select
                 *,
@@ -278,8 +296,8 @@ cap_projection as (
                 ) - days_elapsed, 1), 400) as integer) as estimated_k
             from cap_status
             where cap_used > 0 and cap_used < monthly_ad_spend_cap
-        )
-    )
+        ) as estimated
+    ) as checked
 
 ),
 
@@ -299,13 +317,14 @@ final as (
         cast(windowed.as_of_date - 2 * windowed.window_days + 1 as date) as previous_window_start,
         cast(windowed.as_of_date - windowed.window_days as date) as previous_window_end,
         cast(coalesce(days_loaded.previous_days_loaded, 0) as integer) as previous_days_loaded,
-        coalesce(days_loaded.previous_days_loaded, 0) = windowed.window_days as previous_is_complete,
+        coalesce(days_loaded.previous_days_loaded, 0) = windowed.window_days
+            as previous_is_complete,
 
         {%- for m in counts %}
-        cast({{ m }} as bigint) as {{ m }},
+            cast({{ m }} as bigint) as {{ m }},
         {%- endfor %}
         {%- for m in money %}
-        cast({{ m }} as {{ money_type() }}) as {{ m }},
+            cast({{ m }} as {{ money_type() }}) as {{ m }},
         {%- endfor %}
 
         {{ safe_divide('clicks', 'impressions') }} as ctr,
@@ -315,55 +334,74 @@ final as (
 
         -- NULL when no day of the previous window is loaded (before the first load)
         {%- for m in counts %}
-        case when days_loaded.previous_days_loaded > 0 then cast(previous_{{ m }} as bigint) end as previous_{{ m }},
+            case
+                when days_loaded.previous_days_loaded > 0 then cast(previous_{{ m }} as bigint)
+            end as previous_{{ m }},
         {%- endfor %}
         {%- for m in money %}
-        case when days_loaded.previous_days_loaded > 0 then cast(previous_{{ m }} as {{ money_type() }}) end as previous_{{ m }},
+            case
+                when days_loaded.previous_days_loaded > 0
+                    then cast(previous_{{ m }} as {{ money_type() }})
+            end as previous_{{ m }},
         {%- endfor %}
         {%- for m in counts %}
-        case when days_loaded.previous_days_loaded > 0 then cast({{ m }} - previous_{{ m }} as bigint) end as {{ m }}_change,
+            case
+                when days_loaded.previous_days_loaded > 0
+                    then cast({{ m }} - previous_{{ m }} as bigint)
+            end as {{ m }}_change,
         {%- endfor %}
         {%- for m in money %}
-        case when days_loaded.previous_days_loaded > 0 then cast({{ m }} - previous_{{ m }} as {{ money_type() }}) end as {{ m }}_change,
+            case
+                when days_loaded.previous_days_loaded > 0
+                    then cast({{ m }} - previous_{{ m }} as {{ money_type() }})
+            end as {{ m }}_change,
         {%- endfor %}
 
         cast(windowed.gmv as {{ money_type() }}) as gmv,
         cast(windowed.orders as bigint) as orders,
-        {{ safe_divide('windowed.revenue_same_seller', 'windowed.gmv') }} as ad_revenue_share_of_gmv,
+        {{ safe_divide('windowed.revenue_same_seller', 'windowed.gmv') }}
+            as ad_revenue_share_of_gmv,
         cap_status.monthly_ad_spend_cap,
         cast(cap_status.cap_used as {{ money_type() }}) as cap_used,
         -- greatest() skips NULLs: without a cap, nothing remains to say
         case
             when cap_status.monthly_ad_spend_cap is not null
-                then cast(greatest(cap_status.monthly_ad_spend_cap - cap_status.cap_used, 0) as {{ money_type() }})
+                then cast(
+                    greatest(cap_status.monthly_ad_spend_cap - cap_status.cap_used, 0)
+                    as {{ money_type() }}
+                )
         end as cap_remaining,
         case
             when cap_status.monthly_ad_spend_cap is null then null
             when cap_status.cap_used >= cap_status.monthly_ad_spend_cap
                 -- reached: the day it was (a cap of 0 on the first day of the month)
-                then coalesce(cap_status.reached_on, cast(date_trunc('month', windowed.as_of_date) as date))
-            when cap_projection.days_to_cap is not null
-                and windowed.as_of_date + cap_projection.days_to_cap <= last_day(windowed.as_of_date)
+                then coalesce(
+                    cap_status.reached_on, cast(date_trunc('month', windowed.as_of_date) as date)
+                )
+            when
+                cap_projection.days_to_cap is not null
+                and windowed.as_of_date + cap_projection.days_to_cap
+                <= last_day(windowed.as_of_date)
                 then cast(windowed.as_of_date + cap_projection.days_to_cap as date)
         end as cap_reached_on
 
     from windowed
     inner join grid
-        on grid.as_of_date = windowed.as_of_date
-        and grid.advertiser_id = windowed.advertiser_id
-        and grid.seller_id = windowed.seller_id
+        on windowed.as_of_date = grid.as_of_date
+        and windowed.advertiser_id = grid.advertiser_id
+        and windowed.seller_id = grid.seller_id
     left join days_loaded
-        on days_loaded.as_of_date = windowed.as_of_date
-        and days_loaded.window_days = windowed.window_days
-        and days_loaded.advertiser_id = windowed.advertiser_id
+        on windowed.as_of_date = days_loaded.as_of_date
+        and windowed.window_days = days_loaded.window_days
+        and windowed.advertiser_id = days_loaded.advertiser_id
     left join cap_status
-        on cap_status.as_of_date = windowed.as_of_date
-        and cap_status.advertiser_id = windowed.advertiser_id
-        and cap_status.seller_id = windowed.seller_id
+        on windowed.as_of_date = cap_status.as_of_date
+        and windowed.advertiser_id = cap_status.advertiser_id
+        and windowed.seller_id = cap_status.seller_id
     left join cap_projection
-        on cap_projection.as_of_date = windowed.as_of_date
-        and cap_projection.advertiser_id = windowed.advertiser_id
-        and cap_projection.seller_id = windowed.seller_id
+        on windowed.as_of_date = cap_projection.as_of_date
+        and windowed.advertiser_id = cap_projection.advertiser_id
+        and windowed.seller_id = cap_projection.seller_id
 
 )
 
