@@ -15,6 +15,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from mpo_pipeline.client.realtime_request import DEFAULT_DIMENSIONS, DIMENSIONS, METRICS
+from mpo_pipeline.client.window_sizing import DEFAULT_MAX_ROWS_PER_REQUEST
 from mpo_pipeline.core.dates import parse_date
 from mpo_pipeline.core.secret import Secret
 
@@ -27,6 +28,8 @@ DEFAULT_API_VERSION = "2026-07"
 REALTIME_DIMENSIONS = DEFAULT_DIMENSIONS
 REALTIME_METRICS = METRICS
 REALTIME_REQUIRED = ("AdvertiserId", "CampaignId", "SellerId", "Day", "Hour", "Clicks", "Cost")
+# MPO_MAX_ROWS_PER_REQUEST: rows one stats response may hold (it sets the extraction's memory).
+MAX_ROWS_RANGE = (1_000, 10_000_000)
 
 
 class ConfigError(ValueError):
@@ -61,7 +64,10 @@ class Settings:
     time_zone: str = "UTC"
     attribution_policies: tuple[str, ...] = POLICIES
     lookback_days: int = 30
-    request_window_days: int = 31
+    # MPO_REQUEST_WINDOW_DAYS: the most days in one stats request (None = the API's limit); the
+    # windows are sized by MPO_MAX_ROWS_PER_REQUEST below that.
+    request_window_days: int | None = None
+    max_rows_per_request: int = DEFAULT_MAX_ROWS_PER_REQUEST
     max_calls_per_minute: int = 40
     data_dir: Path = Path("data")
     lake_dir: Path = Path("data/lake")
@@ -160,7 +166,10 @@ class Settings:
             problems.append("MPO_ATTRIBUTION_POLICIES lists a policy twice")
 
         lookback = _int(get, "MPO_LOOKBACK_DAYS", "30", 0, 366, problems)
-        window = _int(get, "MPO_REQUEST_WINDOW_DAYS", "31", 1, 366, problems)
+        window = None
+        if get("MPO_REQUEST_WINDOW_DAYS"):
+            window = _int(get, "MPO_REQUEST_WINDOW_DAYS", "366", 1, 366, problems)
+        max_rows = _max_rows(get("MPO_MAX_ROWS_PER_REQUEST"), problems)
         calls = _int(get, "MPO_MAX_CALLS_PER_MINUTE", "40", 1, 10_000, problems)
         schedule_hour = _int(get, "MPO_DAILY_SCHEDULE_HOUR", "6", 0, 23, problems)
         # 28 at most: every month has that day.
@@ -208,6 +217,7 @@ class Settings:
             attribution_policies=policies,
             lookback_days=lookback,
             request_window_days=window,
+            max_rows_per_request=max_rows,
             max_calls_per_minute=calls,
             data_dir=data_dir,
             lake_dir=lake_dir,
@@ -263,6 +273,25 @@ def _int(get, name: str, default: str, low: int, high: int, problems: list[str])
     if not low <= value <= high:
         problems.append(f"{name}={value} is outside {low}..{high}")
         return int(default)
+    return value
+
+
+def _max_rows(raw: str, problems: list[str]) -> int:
+    """``MPO_MAX_ROWS_PER_REQUEST``: a whole number of rows in ``MAX_ROWS_RANGE``."""
+    if not raw:
+        return DEFAULT_MAX_ROWS_PER_REQUEST
+    low, high = MAX_ROWS_RANGE
+    try:
+        value = int(raw)
+    except ValueError:
+        value = None
+    if value is None or not low <= value <= high:
+        problems.append(
+            f"MPO_MAX_ROWS_PER_REQUEST={raw!r} must be a whole number of rows from {low:_} to "
+            f"{high:_} (default {DEFAULT_MAX_ROWS_PER_REQUEST:_}): the most rows one stats "
+            "response may hold, which sets the extraction's memory"
+        )
+        return DEFAULT_MAX_ROWS_PER_REQUEST
     return value
 
 

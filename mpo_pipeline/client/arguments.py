@@ -17,10 +17,11 @@ def check_client_args(
     client_id: str,
     secret: Secret,
     *,
-    request_window_days: int,
     timeout: float,
     max_attempts: int,
     max_calls_per_minute: int,
+    request_window_days: int | None = None,
+    max_rows_per_request: int | None = None,
 ) -> None:
     """Validate the ``MpoClient`` constructor arguments."""
     if not base_url.startswith(("http://", "https://")):
@@ -31,8 +32,10 @@ def check_client_args(
         raise ValueError("client_id is empty")
     if not secret:
         raise ValueError("client_secret is empty")
-    if not 1 <= request_window_days <= MAX_RANGE_DAYS:
+    if request_window_days is not None and not 1 <= request_window_days <= MAX_RANGE_DAYS:
         raise ValueError(f"request_window_days must be in 1..366, got {request_window_days}")
+    if max_rows_per_request is not None and max_rows_per_request < 1:
+        raise ValueError(f"max_rows_per_request must be at least 1, got {max_rows_per_request}")
     if timeout <= 0:
         raise ValueError(f"timeout must be positive, got {timeout}")
     if max_attempts < 1:

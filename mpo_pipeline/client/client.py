@@ -18,7 +18,8 @@ from .metadata import parse_metadata
 from .session import ApiSession
 from .stats_fetch import StatsFetcher, StatsWindow
 from .stats_schema import StatsRequest
-from .windows import plan_windows
+from .stats_table import ParsedStats
+from .window_sizing import DEFAULT_MAX_ROWS_PER_REQUEST, WindowPlan
 
 LOGGER_NAME = "mpo_pipeline.client"
 
@@ -29,6 +30,12 @@ class MpoClient:
     One ``httpx.Client`` per instance; thread-safe. Handles OAuth2 client credentials, retries,
     the per-application call budget (shared by every client of the same base URL and client id
     in this process), deprecation headers, and decoding into Arrow tables.
+
+    Stats windows are sized by rows (:mod:`~.window_sizing`): each ``Day``/``Hour`` request
+    covers as many days as keep its response under ``max_rows_per_request`` rows, from the rows
+    per day of the stream seen so far (by this client, else the caller's estimate, else a
+    one-day first window), never more than the API allows nor ``request_window_days`` when set.
+    ``max_rows_per_request=None`` requests fixed windows of ``request_window_days`` (default 31).
     """
 
     def __init__(
@@ -39,7 +46,8 @@ class MpoClient:
         client_secret: str | Secret,
         *,
         max_calls_per_minute: int = 40,
-        request_window_days: int = 31,
+        request_window_days: int | None = None,
+        max_rows_per_request: int | None = DEFAULT_MAX_ROWS_PER_REQUEST,
         timeout: float = 60.0,
         max_attempts: int = 6,
         transport: httpx.BaseTransport | None = None,
@@ -56,6 +64,7 @@ class MpoClient:
             client_id,
             secret,
             request_window_days=request_window_days,
+            max_rows_per_request=max_rows_per_request,
             timeout=timeout,
             max_attempts=max_attempts,
             max_calls_per_minute=max_calls_per_minute,
@@ -64,6 +73,9 @@ class MpoClient:
         self.api_version = api_version
         self.client_id = client_id
         self._window_days = request_window_days
+        self._max_rows = max_rows_per_request
+        # Rows per day last seen per stream: (endpoint, policy, advertiser, interval).
+        self._rates: dict[tuple[str, str, int, str], float] = {}
         self._log = logger or logging.getLogger(LOGGER_NAME)
         self._session = ApiSession(
             base_url,
@@ -80,7 +92,9 @@ class MpoClient:
             logger=self._log,
         )
         self.metrics = self._session.metrics
-        self._stats = StatsFetcher(self._get, self._session.scrubbed, self.metrics, self._log)
+        self._stats = StatsFetcher(
+            self._get_consumed, self._session.scrubbed, self.metrics, self._log
+        )
 
     def __repr__(self) -> str:
         return (
@@ -101,6 +115,15 @@ class MpoClient:
     def _get(self, path: str, params: dict[str, Any] | None, context: str) -> httpx.Response:
         return self._session.send("GET", path, params=params, context=context)
 
+    def _get_consumed(
+        self,
+        path: str,
+        params: dict[str, Any],
+        context: str,
+        consume: Callable[[httpx.Response], ParsedStats],
+    ) -> ParsedStats:
+        return self._session.send_consumed("GET", path, consume, params=params, context=context)
+
     # -- stats ---------------------------------------------------------------------------------
 
     def iter_stats(
@@ -113,18 +136,43 @@ class MpoClient:
         *,
         interval: str = "Day",
         time_zone: str = "UTC",
+        rows_per_day: float | None = None,
     ) -> Iterator[StatsWindow]:
-        """Yield one validated table per request window covering ``[start, end]``.
+        """Yield one validated table per request window covering ``[start, end]``, in order.
 
-        Windows hold at most ``request_window_days`` days (31 for ``Hour``; up to a year,
-        bucket-aligned, for ``Month``/``Year``). A window that keeps failing with a server
-        error is halved, down to one day, before the error is raised. Arguments are checked
-        now (``ValueError``), not at the first ``next()``.
+        ``Day``/``Hour`` windows are sized by rows (see the class docstring); ``rows_per_day``
+        is the caller's estimate for this stream (e.g. from days landed before), used when this
+        client has seen none of its rows yet. ``Month``/``Year`` windows are bucket-aligned and
+        up to a year. A window that keeps failing with a server error is halved, down to one
+        day, before the error is raised. Arguments are checked now (``ValueError``), not at the
+        first ``next()``.
         """
         check_stats_args(endpoint, policy, advertiser_id, start, end, interval, time_zone)
-        windows = plan_windows(start, end, interval, self._window_days)
+        if rows_per_day is not None and not rows_per_day >= 0:
+            raise ValueError(f"rows_per_day must be a number >= 0, got {rows_per_day!r}")
+        key = (endpoint, policy, advertiser_id, interval)
+        plan = WindowPlan(
+            start,
+            end,
+            interval,
+            max_rows=self._max_rows,
+            max_days=self._window_days,
+            rows_per_day=self._rates.get(key, rows_per_day),
+        )
         base = StatsRequest(endpoint, policy, advertiser_id, start, end, interval, time_zone)
-        return self._stats.iter_windows(base, windows)
+        return self._remembered(key, plan, self._stats.iter_windows(base, plan))
+
+    def _remembered(
+        self,
+        key: tuple[str, str, int, str],
+        plan: WindowPlan,
+        windows: Iterator[StatsWindow],
+    ) -> Iterator[StatsWindow]:
+        for window in windows:
+            if plan.rows_per_day is not None:
+                self._rates[key] = plan.rows_per_day
+            yield window
+            del window  # not alive while the next one is fetched
 
     def stats(
         self,

@@ -24,7 +24,9 @@ class ClientMetrics:
     attempts repeated after a retryable failure, ``token_requests`` the requests to the token
     endpoint, ``windows`` the stats windows yielded, ``window_splits`` the windows halved after a
     persistent server failure, ``rate_limited`` the 429 responses received, ``throttle_waits`` and
-    ``throttle_seconds`` the times (and total seconds) the client-side rate budget made a call wait.
+    ``throttle_seconds`` the times (and total seconds) the client-side rate budget made a call wait;
+    ``stats_rows`` the stats rows received, ``max_window_rows`` and ``max_window_bytes`` the rows
+    and body bytes of the largest stats response.
     """
 
     calls: int = 0
@@ -35,6 +37,9 @@ class ClientMetrics:
     rate_limited: int = 0
     throttle_waits: int = 0
     throttle_seconds: float = 0.0
+    stats_rows: int = 0
+    max_window_rows: int = 0
+    max_window_bytes: int = 0
     deprecations: list[DeprecationNotice] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
@@ -42,6 +47,11 @@ class ClientMetrics:
         """Add ``amount`` to the counter ``name`` atomically."""
         with self._lock:
             setattr(self, name, getattr(self, name) + amount)
+
+    def raise_to(self, name: str, value: float) -> None:
+        """Set the counter ``name`` to ``value`` if that is larger (a running maximum)."""
+        with self._lock:
+            setattr(self, name, max(getattr(self, name), value))
 
     def add_deprecation(self, notice: DeprecationNotice) -> bool:
         """Record ``notice`` unless one with the same version and headers is known; True if new."""

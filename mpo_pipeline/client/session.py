@@ -129,6 +129,26 @@ class ApiSession:
             context=context,
         )
 
+    def send_consumed(
+        self,
+        method: str,
+        path: str,
+        consume: Callable[[httpx.Response], T],
+        *,
+        params: Mapping[str, Any] | None = None,
+        context: str = "",
+    ) -> T:
+        """Like :meth:`send`, but a 2xx body goes to ``consume`` as it streams in (never held
+        whole here) and its result is returned; a body cut short is retried like a failed call."""
+        return self._transport.send(
+            method,
+            self.url(path),
+            params=params,
+            auth=self._tokens,
+            context=context,
+            consume=consume,
+        )
+
     def scrubbed(self, parse: Callable[..., T], *args: Any) -> T:
         """Run a body parser; its errors quote the body, so scrub any secret a server echoed.
 

@@ -1,4 +1,4 @@
-"""Fetching stats windows: one request per window, halving a window that keeps failing."""
+"""Fetching stats windows: one request per window, sized by rows, halving a window that fails."""
 
 from __future__ import annotations
 
@@ -14,10 +14,14 @@ import pyarrow as pa
 from .csv_parsing import parse_stats_csv
 from .errors import MpoServerError
 from .metrics import ClientMetrics
-from .parsing import parse_stats_json
+from .parsing import parse_stats_stream
 from .stats_schema import ENDPOINTS, StatsRequest
 from .stats_table import ParsedStats
-from .windows import days_in, halve
+from .window_sizing import WindowPlan
+from .windows import days_in
+
+# Send a stats request; its 2xx body goes to the consumer as it streams in (retries included).
+Fetch = Callable[[str, dict[str, Any], str, Callable[[httpx.Response], ParsedStats]], ParsedStats]
 
 
 @dataclass(frozen=True)
@@ -31,32 +35,31 @@ class StatsWindow:
 
 
 class StatsFetcher:
-    """Turns planned windows into :class:`StatsWindow` objects, one request at a time.
+    """Turns a :class:`~.window_sizing.WindowPlan` into :class:`StatsWindow` objects.
 
-    ``get(path, params, context)`` performs the request (retries included); ``parse`` wraps a
-    body parser (the client uses it to scrub secrets from error messages).
+    ``fetch(path, params, context, consume)`` performs the request (retries included) and returns
+    what ``consume`` made of the streamed body; ``parse`` wraps a body parser (the client uses it
+    to scrub secrets from error messages).
     """
 
     def __init__(
         self,
-        get: Callable[[str, dict[str, Any], str], httpx.Response],
+        fetch: Fetch,
         parse: Callable[..., ParsedStats],
         metrics: ClientMetrics,
         logger: logging.Logger,
     ) -> None:
-        self._get = get
+        self._fetch = fetch
         self._parse = parse
         self._metrics = metrics
         self._log = logger
         self._reported_extras: set[tuple[str, tuple[str, ...]]] = set()
 
-    def iter_windows(
-        self, base: StatsRequest, windows: list[tuple[date, date]]
-    ) -> Iterator[StatsWindow]:
-        """Yield the windows in order; a server failure splits a window in two and goes on."""
-        pending = list(reversed(windows))
-        while pending:
-            start, end = pending.pop()
+    def iter_windows(self, base: StatsRequest, plan: WindowPlan) -> Iterator[StatsWindow]:
+        """Yield the windows in order, each sized from the rows of the previous ones; a server
+        failure splits a window in two and goes on."""
+        while (planned := plan.next_window()) is not None:
+            start, end = planned
             request = StatsRequest(
                 base.endpoint,
                 base.policy,
@@ -71,7 +74,7 @@ class StatsFetcher:
             except MpoServerError as exc:
                 if days_in((start, end)) <= 1:
                     raise
-                first, second = halve((start, end), base.interval)
+                first, second = plan.split((start, end))
                 self._metrics.increment("window_splits")
                 self._log.warning(
                     "%s kept failing (%s); retrying as %s..%s and %s..%s",
@@ -80,13 +83,14 @@ class StatsFetcher:
                     *first,
                     *second,
                 )
-                pending.extend((second, first))
                 continue
+            plan.record((start, end), window.table.num_rows)
             self._metrics.increment("windows")
             yield window
+            del window  # not alive while the next one is fetched
 
     def fetch_window(self, request: StatsRequest) -> StatsWindow:
-        """Request, decode and validate exactly one window."""
+        """Request, decode and validate exactly one window (the body is decoded as it arrives)."""
         params = {
             "advertiserId": str(request.advertiser_id),
             "clickAttributionPolicy": request.policy,
@@ -95,11 +99,28 @@ class StatsFetcher:
             "intervalSize": request.interval,
             "timeZoneId": request.time_zone,
         }
-        response = self._get(ENDPOINTS[request.endpoint], params, request.describe())
-        content_type = response.headers.get("content-type", "").lower()
-        parse = parse_stats_csv if "text/csv" in content_type else parse_stats_json
-        parsed = self._parse(parse, response.content, request)
-        del response
+        received = 0
+
+        def counted(response: httpx.Response) -> Iterator[bytes]:
+            nonlocal received
+            for piece in response.iter_bytes():
+                received += len(piece)
+                yield piece
+
+        def consume(response: httpx.Response) -> ParsedStats:
+            nonlocal received
+            received = 0
+            content_type = response.headers.get("content-type", "").lower()
+            if "text/csv" in content_type:
+                body = b"".join(counted(response))
+                return self._parse(parse_stats_csv, body, request)
+            return self._parse(parse_stats_stream, counted(response), request)
+
+        parsed = self._fetch(ENDPOINTS[request.endpoint], params, request.describe(), consume)
+        rows = parsed.table.num_rows
+        self._metrics.increment("stats_rows", rows)
+        self._metrics.raise_to("max_window_rows", rows)
+        self._metrics.raise_to("max_window_bytes", received)
         if parsed.extra_columns:
             key = (request.endpoint, parsed.extra_columns)
             if key not in self._reported_extras:

@@ -113,7 +113,7 @@ def _as_int64(column: pa.ChunkedArray) -> pa.ChunkedArray:
     return column.cast(pa.int64())
 
 
-def _strictly_increasing(columns: list[pa.Array]) -> bool:
+def _strictly_increasing(columns: list[pa.ChunkedArray]) -> bool:
     """True when the rows are sorted by the key columns with no repeat (the usual API order)."""
     before = [c.slice(0, len(c) - 1) for c in columns]
     after = [c.slice(1) for c in columns]
@@ -126,8 +126,9 @@ def _strictly_increasing(columns: list[pa.Array]) -> bool:
 def _check_unique(arrays: dict[str, pa.ChunkedArray], request: StatsRequest) -> None:
     """One row per dimension ids + interval.
 
-    Cheap tests first: rows sorted by the key with no repeat (a few vectorised comparisons),
-    then uniqueness of a wrapping 64-bit fingerprint of the key. Only when the fingerprint
+    Cheap tests first: rows sorted by the key with no repeat (a few vectorised comparisons;
+    the interval first, the API's order, or last), then uniqueness of a wrapping 64-bit
+    fingerprint of the key (a hash table as large as the response). Only when the fingerprint
     repeats (a duplicate, or a harmless collision) is the exact group-by run to name the
     duplicate.
     """
@@ -136,9 +137,10 @@ def _check_unique(arrays: dict[str, pa.ChunkedArray], request: StatsRequest) -> 
     rows = len(arrays[keys[0]])
     if rows < 2:
         return
-    ints = [_as_int64(arrays[name]).combine_chunks() for name in keys]
-    if _strictly_increasing(ints):
+    columns = [arrays[name] for name in keys]
+    if _strictly_increasing([columns[-1], *columns[:-1]]) or _strictly_increasing(columns):
         return
+    ints = [_as_int64(column).combine_chunks() for column in columns]
     fingerprint = None
     for column, factor in zip(ints, _MIX, strict=False):
         part = pc.multiply(column, factor)  # wraps on overflow: fine for a fingerprint

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import httpx
 import msgspec
@@ -24,6 +24,7 @@ from .http_errors import Exchange, exhausted_error, final_error
 from .metrics import ClientMetrics, DeprecationNotice
 from .ratelimit import RateLimiter
 
+T = TypeVar("T")
 RETRYABLE_STATUSES = frozenset({408, 429})
 # The request never left this machine: nothing can have been processed, a retry is always safe.
 UNSENT_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
@@ -87,7 +88,8 @@ class Transport:
         passthrough: frozenset[int] = frozenset(),
         retry_unsent_only: bool = False,
         context: str = "",
-    ) -> httpx.Response:
+        consume: Callable[[httpx.Response], Any] | None = None,
+    ) -> Any:
         """Send until a 2xx arrives (returned) or a final failure (raised as an ``MpoError``).
 
         ``data`` is sent as a form, ``json`` as a JSON body. ``auth`` adds the bearer token and
@@ -96,7 +98,12 @@ class Transport:
         ``passthrough`` is returned at once, for the caller to judge (the real-time export
         creation's 429 is an hourly quota: retrying it within seconds only burns attempts).
         ``retry_unsent_only`` (a request that must not be applied twice): see the module docstring.
+        ``consume`` reads a 2xx body as it streams in and its result is returned instead of the
+        response; a connection dropped while it reads is retried like any transport failure (it
+        is called afresh on the next attempt), and the body is never held whole by the transport.
         """
+        if consume is not None and passthrough:
+            raise ValueError("a consumed body has no passthrough statuses")
         body: dict[str, Any] = {"data": data}
         if json is not None:
             body = {"content": msgspec.json.encode(json)}
@@ -124,11 +131,16 @@ class Transport:
             self._metrics.increment("token_requests" if token_request else "calls")
             failure: str | None = None
             unsent = False
+            result: Any = None
             try:
-                response = self._http.request(method, request_url, headers=headers, **body)
+                if consume is None:
+                    response = self._http.request(method, request_url, headers=headers, **body)
+                else:
+                    response, result = self._streamed(method, request_url, headers, body, consume)
             except (httpx.TransportError, httpx.DecodingError) as exc:
                 # Covers timeouts, connect/read errors and a connection dropped mid-body
-                # (RemoteProtocolError): the body is read inside request(), so it lands here.
+                # (RemoteProtocolError): the body is read inside request() or consume(), so it
+                # lands here.
                 failure = f"{type(exc).__name__}: {redact(str(exc), self._secrets()) or '-'}"
                 unsent = isinstance(exc, UNSENT_ERRORS)
             if failure is not None:
@@ -151,7 +163,7 @@ class Transport:
             self._observe(response, path, token_request)
             status = response.status_code
             if 200 <= status < 300 or status in passthrough:
-                return response
+                return response if consume is None else result
             if status == 401 and auth is not None and token is not None:
                 if not refreshed:
                     refreshed = True
@@ -182,6 +194,25 @@ class Transport:
             raise final_error(response, exchange, self._api_version, token_request)
 
     # -- helpers -------------------------------------------------------------------------------
+
+    def _streamed(
+        self,
+        method: str,
+        url: httpx.URL,
+        headers: dict[str, str],
+        body: dict[str, Any],
+        consume: Callable[[httpx.Response], T],
+    ) -> tuple[httpx.Response, T | None]:
+        """One attempt whose 2xx body goes to ``consume`` as it arrives (others are read whole)."""
+        request = self._http.build_request(method, url, headers=headers, **body)
+        response = self._http.send(request, stream=True)
+        try:
+            if 200 <= response.status_code < 300:
+                return response, consume(response)
+            response.read()
+            return response, None
+        finally:
+            response.close()
 
     def _retry(self, method: str, path: str, reason: str, wait: float, attempt: int) -> None:
         self._metrics.increment("retries")

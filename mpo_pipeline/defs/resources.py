@@ -10,6 +10,7 @@ import duckdb
 from dagster_duckdb import DuckDBResource
 
 from mpo_pipeline.client import MpoClient
+from mpo_pipeline.client.window_sizing import DEFAULT_MAX_ROWS_PER_REQUEST
 from mpo_pipeline.config import Settings
 from mpo_pipeline.warehouse.access import connect_read_only
 from mpo_pipeline.warehouse.lock import warehouse_writer
@@ -29,7 +30,8 @@ class MpoApiResource(dg.ConfigurableResource):
     client_id: str
     client_secret: str
     max_calls_per_minute: int = 40
-    request_window_days: int = 31
+    request_window_days: int | None = None  # the most days per stats request (None: the API's)
+    max_rows_per_request: int = DEFAULT_MAX_ROWS_PER_REQUEST  # rows per stats response, at most
 
     def client(self) -> MpoClient:
         """A fresh client; use it as a context manager so its connections are closed."""
@@ -40,6 +42,7 @@ class MpoApiResource(dg.ConfigurableResource):
             self.client_secret,
             max_calls_per_minute=self.max_calls_per_minute,
             request_window_days=self.request_window_days,
+            max_rows_per_request=self.max_rows_per_request,
         )
 
 
@@ -120,6 +123,7 @@ def build_resources(s: Settings) -> dict[str, dg.ConfigurableResource]:
             client_secret=dg.EnvVar("MPO_CLIENT_SECRET"),
             max_calls_per_minute=s.max_calls_per_minute,
             request_window_days=s.request_window_days,
+            max_rows_per_request=s.max_rows_per_request,
         ),
         "lake": LakeResource(
             lake_dir=str(s.lake_dir.resolve()),

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from mpo_pipeline.client import MpoClient
+from mpo_pipeline.client import POLICIES, MpoClient
 from mpo_pipeline.core.dates import month_bounds
 from mpo_pipeline.ingest import lake
 
@@ -44,6 +44,8 @@ class LoadReport:
 
 
 FileHook = Callable[[Path], None]
+# Days of landed files a stream's first window is sized from.
+HINT_DAYS = 7
 
 
 def days_between(start: date, end: date) -> list[date]:
@@ -95,41 +97,65 @@ def load_stats(
     """Fetch ``Day`` stats for every advertiser and write one Parquet file per day and advertiser.
 
     Days with no rows get an empty file with the full schema, so "loaded, nothing happened" is
-    distinguishable from "never loaded". Only one request window is held in memory at a time.
+    distinguishable from "never loaded". One request window is held in memory at a time (its
+    rows are written a day at a time), and the client sizes the windows by rows, starting from
+    the rows per day landed lately for the stream (:func:`rows_per_day_hint`).
     """
     report = LoadReport(endpoint=endpoint, policy=policy, start=start, end=end)
     lake.remove_stale_temp_files(lake_dir / "stats" / f"endpoint={endpoint}" / f"policy={policy}")
     for advertiser in advertisers:
         windows = client.iter_stats(
-            endpoint, policy, advertiser.id, start, end, interval="Day", time_zone=time_zone
+            endpoint,
+            policy,
+            advertiser.id,
+            start,
+            end,
+            interval="Day",
+            time_zone=time_zone,
+            rows_per_day=rows_per_day_hint(lake_dir, endpoint, policy, advertiser.id, end),
         )
         for window in windows:
             report.windows += 1
             report.extra_columns.update(window.extra_columns)
-            table = stamp(
-                window.table,
-                advertiser=advertiser,
-                endpoint=endpoint,
-                policy=policy,
-                interval_size="Day",
-                time_zone=time_zone,
-                api_version=api_version,
-                window_start=window.start,
-                window_end=window.end,
-                extracted_at=now(),
-            )
-            for day, day_table in lake.split_by_day(
-                table, "day", days_between(window.start, window.end)
-            ).items():
+            extracted_at = now()
+            days = lake.iter_days(window.table, "day", days_between(window.start, window.end))
+            for day, rows in days:
+                table = stamp(
+                    rows,
+                    advertiser=advertiser,
+                    endpoint=endpoint,
+                    policy=policy,
+                    interval_size="Day",
+                    time_zone=time_zone,
+                    api_version=api_version,
+                    window_start=window.start,
+                    window_end=window.end,
+                    extracted_at=extracted_at,
+                )
                 path = lake.stats_path(lake_dir, endpoint, policy, day, advertiser.id)
-                lake.write_parquet_atomic(day_table, path)
+                lake.write_parquet_atomic(table, path)
                 report.files += 1
-                report.rows += day_table.num_rows
+                report.rows += table.num_rows
                 key = day.isoformat()
-                report.rows_per_day[key] = report.rows_per_day.get(key, 0) + day_table.num_rows
+                report.rows_per_day[key] = report.rows_per_day.get(key, 0) + table.num_rows
+                del table, rows
                 if on_file is not None:
                     on_file(path)
+            del window, days  # before the next window is fetched: one window in memory at once
     return report
+
+
+def rows_per_day_hint(
+    lake_dir: Path, endpoint: str, policy: str, advertiser_id: int, until: date
+) -> float | None:
+    """The most rows of the last :data:`HINT_DAYS` days landed on or before ``until`` for the
+    stream (else for the endpoint under another policy): the first estimate the client sizes a
+    window from. ``None`` when nothing was landed (the client then starts with one day)."""
+    for candidate in (policy, *(p for p in POLICIES if p != policy)):
+        rows = lake.recent_day_rows(lake_dir, endpoint, candidate, advertiser_id, until, HINT_DAYS)
+        if rows:
+            return float(max(rows)) or None
+    return None
 
 
 def load_control_totals(

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime
 from pathlib import Path
 from typing import BinaryIO
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -113,17 +114,73 @@ def remove_stale_temp_files(root: Path) -> list[Path]:
     return removed
 
 
-def split_by_day(table: pa.Table, column: str, days: Iterable[date]) -> dict[date, pa.Table]:
-    """Split ``table`` on a date column into one table per requested day (empty ones included)."""
+def iter_days(
+    table: pa.Table, column: str, days: Iterable[date]
+) -> Iterator[tuple[date, pa.Table]]:
+    """``table``'s rows of each requested day in turn (empty days included), one at a time.
+
+    Rows sorted by day (the API's order) come out as zero-copy slices; otherwise each day is
+    filtered out on its own. Either way no more than one day's copy exists at once.
+    """
     days = list(days)
     if table.num_rows == 0:
-        return {day: table for day in days}
+        for day in days:
+            yield day, table
+        return
     values = table.column(column)
-    result: dict[date, pa.Table] = {}
+    if _ascending(values):
+        labels = np.asarray(values.to_numpy(), dtype="datetime64[D]")
+        wanted = np.asarray(days, dtype="datetime64[D]")
+        starts = np.searchsorted(labels, wanted, side="left")
+        stops = np.searchsorted(labels, wanted, side="right")
+        del labels
+        for day, first, stop in zip(days, starts.tolist(), stops.tolist(), strict=True):
+            yield day, table.slice(first, stop - first)
+        return
     for day in days:
-        mask = pc.equal(values, pa.scalar(day, type=values.type))
-        result[day] = table.filter(mask)
-    return result
+        yield day, table.filter(pc.equal(values, pa.scalar(day, type=values.type)))
+
+
+def split_by_day(table: pa.Table, column: str, days: Iterable[date]) -> dict[date, pa.Table]:
+    """Split ``table`` on a date column into one table per requested day (empty ones included)."""
+    return dict(iter_days(table, column, days))
+
+
+def _ascending(values: pa.ChunkedArray) -> bool:
+    if len(values) < 2 or values.null_count:
+        return values.null_count == 0
+    before, after = values.slice(0, len(values) - 1), values.slice(1)
+    return bool(pc.all(pc.greater_equal(after, before)).as_py())
+
+
+def recent_day_rows(
+    lake: Path, endpoint: str, policy: str, advertiser_id: int, until: date, days: int = 7
+) -> list[int]:
+    """Rows of the latest ``days`` landed days on or before ``until`` of one stream and advertiser
+    (read from the Parquet footers; newest first; empty when none was landed)."""
+    root = lake / "stats" / f"endpoint={endpoint}" / f"policy={policy}"
+    if not root.is_dir():
+        return []
+    name = f"advertiser_id={advertiser_id}.parquet"
+    folders = sorted(
+        (p for p in root.iterdir() if p.name.startswith("report_date=")),
+        key=lambda p: p.name,
+        reverse=True,
+    )
+    rows: list[int] = []
+    for folder in folders:
+        if folder.name > f"report_date={until.isoformat()}":
+            continue
+        path = folder / name
+        if not path.is_file():
+            continue
+        try:
+            rows.append(pq.read_metadata(path).num_rows)
+        except (OSError, pa.ArrowInvalid):
+            continue  # a file being replaced, or damaged: the next one will do
+        if len(rows) == days:
+            break
+    return rows
 
 
 def with_lineage(table: pa.Table, **columns: object) -> pa.Table:
@@ -137,7 +194,7 @@ def with_lineage(table: pa.Table, **columns: object) -> pa.Table:
             typ = pa.int64()
         else:
             typ = pa.string()
-        array = pa.array([value] * table.num_rows, type=typ)
+        array = pa.repeat(pa.scalar(value, type=typ), table.num_rows)
         if name in table.column_names:
             table = table.set_column(table.column_names.index(name), name, array)
         else:

@@ -10,12 +10,14 @@ import pyarrow.parquet as pq
 from support.lake import STATS_LINEAGE
 
 from mpo_pipeline.defs.resources import LakeResource, MpoApiResource
-from mpo_pipeline.ingest.lake import stats_path
+from mpo_pipeline.ingest.extract import days_between
+from mpo_pipeline.ingest.lake import ENDPOINTS, stats_path
 from mpo_pipeline.simulator import SimulatorConfig
 
 API_VERSION = "2026-07"
 LINEAGE = STATS_LINEAGE
 SIM_TODAY = date(2026, 3, 1)
+POLICIES = ("SameSeller", "AnySeller")
 
 
 def small_config(**overrides) -> SimulatorConfig:
@@ -34,7 +36,8 @@ def resources_for(server, lake_dir: Path, **api) -> dict:
             client_id=cfg.client_id,
             client_secret=cfg.client_secret,
             max_calls_per_minute=api.pop("max_calls_per_minute", 10_000),
-            request_window_days=api.pop("request_window_days", 31),
+            request_window_days=api.pop("request_window_days", None),
+            **api,
         ),
         "lake": LakeResource(lake_dir=str(lake_dir), time_zone="UTC"),
     }
@@ -50,3 +53,26 @@ def canonical(table: pa.Table) -> list[dict]:
     """Rows as dicts, in a stable order, for exact equality with the ground truth."""
     rows = table.to_pylist()
     return sorted(rows, key=lambda r: tuple(str(r.get(k)) for k in sorted(r)))
+
+
+def assert_lake_equals_truth(server, lake_dir: Path, start: date, end: date) -> int:
+    """Every stream's landed days of ``[start, end]`` hold exactly the simulator's rows (UTC
+    days); returns the rows compared."""
+    truth = server.truth
+    advertisers = [a["id"] for a in truth.advertisers()]
+    compared = 0
+    for endpoint in ENDPOINTS:
+        for policy in POLICIES:
+            for adv in advertisers:
+                expected = truth.stats(endpoint, policy, adv, start, end, time_zone="UTC")
+                by_day: dict[date, list] = {}
+                for row in expected.to_pylist():
+                    by_day.setdefault(row["day"], []).append(row)
+                for day in days_between(start, end):
+                    got = read_day(lake_dir, endpoint, policy, day, adv)
+                    assert canonical(got) == sorted(
+                        by_day.get(day, []),
+                        key=lambda r: tuple(str(r.get(k)) for k in sorted(r)),
+                    ), (endpoint, policy, adv, day)
+                    compared += got.num_rows
+    return compared

@@ -18,10 +18,18 @@ def test_defaults_follow_design():
     assert s.api_version == "2026-07"
     assert s.attribution_policies == ("SameSeller", "AnySeller")
     assert s.start_date == date(2025, 1, 1)
-    assert (s.lookback_days, s.request_window_days, s.max_calls_per_minute) == (30, 31, 40)
+    assert (s.lookback_days, s.request_window_days, s.max_calls_per_minute) == (30, None, 40)
+    assert s.max_rows_per_request == 500_000
     assert s.lake_dir == Path("data/lake")
     assert s.warehouse == Path("data/warehouse.duckdb")
     assert s.advertiser_ids == ()
+
+
+def test_request_sizing_settings():
+    s = Settings.from_env(
+        {**GOOD, "MPO_REQUEST_WINDOW_DAYS": "31", "MPO_MAX_ROWS_PER_REQUEST": "200_000"}
+    )
+    assert (s.request_window_days, s.max_rows_per_request) == (31, 200_000)
 
 
 def test_derived_paths_follow_data_dir():
@@ -50,6 +58,10 @@ def test_parses_lists():
         ({"MPO_ATTRIBUTION_POLICIES": "Both"}, "unknown policy"),
         ({"MPO_REQUEST_WINDOW_DAYS": "0"}, "outside 1..366"),
         ({"MPO_REQUEST_WINDOW_DAYS": "367"}, "outside 1..366"),
+        ({"MPO_MAX_ROWS_PER_REQUEST": "lots"}, "MPO_MAX_ROWS_PER_REQUEST='lots' must be a whole"),
+        ({"MPO_MAX_ROWS_PER_REQUEST": "999"}, "from 1_000 to 10_000_000 (default 500_000)"),
+        ({"MPO_MAX_ROWS_PER_REQUEST": "10000001"}, "rows one stats response may hold"),
+        ({"MPO_MAX_ROWS_PER_REQUEST": "-5"}, "MPO_MAX_ROWS_PER_REQUEST='-5'"),
         ({"MPO_MAX_CALLS_PER_MINUTE": "fast"}, "is not a whole number"),
         ({"MPO_ADVERTISER_IDS": "12,abc"}, "comma-separated positive integers"),
         ({"MPO_API_BASE_URL": "api.criteo.com"}, "must start with http"),

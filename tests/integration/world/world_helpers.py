@@ -40,8 +40,9 @@ ADV, OTHER = 41111, 42222  # EUR (then USD) and JPY
 SELLER, OLD_NAME, NEW_NAME = 5010063352, "0063369", "MKT-90063"
 RENAMED_ON, CHANGED_ON = DAYS[2], DAYS[3]  # the rename on day 3, the currency change on day 4
 OLD_VERSION, NEW_VERSION = "2026-01", "2026-07"
-WINDOW_DAYS = 2  # three request windows per advertiser and asset
-# The first stats asset loads all its windows (2 advertisers x 3), the second two, then 410.
+WINDOW_DAYS = 2  # request windows of at most two days: several per advertiser and asset
+# The first stats asset loads all its windows (2 advertisers x 4: a first day on its own, as the
+# stream is new, then 2 + 2 + 1 days), then the next one meets the 410.
 RETIRED_AFTER = 8
 CONFIG = SimulatorConfig(
     seed=3,

@@ -49,6 +49,7 @@ def test_request_parameters(api: FakeApi) -> None:
                 D("2026-03-01"),
                 D("2026-03-03"),
                 time_zone="Europe/Paris",
+                rows_per_day=1.0,  # a known small stream: the range in one request
             )
         )
     (request,) = api.requests
@@ -90,9 +91,10 @@ def test_endpoint_paths(api: FakeApi, endpoint: str, path: str) -> None:
     assert table.schema == stats_schema(endpoint)
 
 
-def test_windows_of_request_window_days(api: FakeApi) -> None:
+def test_fixed_windows_of_request_window_days(api: FakeApi) -> None:
+    """Without a row budget, windows are fixed: ``request_window_days`` each."""
     api.handler = serve_days
-    with make_client(api, request_window_days=10) as client:
+    with make_client(api, request_window_days=10, max_rows_per_request=None) as client:
         windows = list(
             client.iter_stats("seller_campaigns", "AnySeller", 1, D("2026-03-01"), D("2026-03-25"))
         )
@@ -132,7 +134,7 @@ def test_persistent_503_halves_the_window(api: FakeApi, no_jitter: None) -> None
         return problem(503) if (end - start).days + 1 > 7 else serve_days(request)
 
     api.handler = handler
-    with make_client(api, max_attempts=2) as client:
+    with make_client(api, max_attempts=2, max_rows_per_request=None) as client:
         windows = list(
             client.iter_stats("seller_campaigns", "AnySeller", 1, D("2026-03-01"), D("2026-03-31"))
         )
@@ -173,7 +175,10 @@ def test_persistent_503_halves_the_window(api: FakeApi, no_jitter: None) -> None
 
 def test_one_day_window_still_failing_raises(api: FakeApi, no_jitter: None) -> None:
     api.handler = lambda request: problem(500, detail="boom")
-    with make_client(api, max_attempts=1) as client, pytest.raises(MpoServerError) as info:
+    with (
+        make_client(api, max_attempts=1, max_rows_per_request=None) as client,
+        pytest.raises(MpoServerError) as info,
+    ):
         list(client.iter_stats("sellers", "AnySeller", 1, D("2026-03-01"), D("2026-03-04")))
     assert api.windows() == [
         ("2026-03-01", "2026-03-04"),
@@ -262,9 +267,16 @@ def test_hour_interval_request(api: FakeApi) -> None:
         stats_body([sc_row(request.url.params["startDate"] + "T10:00:00")], columns)
     )
     with make_client(api, request_window_days=366) as client:
-        table = client.stats(
-            "seller_campaigns", "AnySeller", 1, D("2026-03-01"), D("2026-04-15"), interval="Hour"
+        windows = client.iter_stats(
+            "seller_campaigns",
+            "AnySeller",
+            1,
+            D("2026-03-01"),
+            D("2026-04-15"),
+            interval="Hour",
+            rows_per_day=24.0,  # small: only the API's 31-day limit of Hour cuts the range
         )
+        table = pa.concat_tables([w.table for w in windows])
     assert api.windows() == [("2026-03-01", "2026-03-31"), ("2026-04-01", "2026-04-15")]
     assert api.requests[0].url.params["intervalSize"] == "Hour"
     assert table.schema.field("hour").type == pa.timestamp("us")
@@ -298,6 +310,11 @@ def test_hour_interval_request(api: FakeApi) -> None:
             {"time_zone": "Mars/Olympus"},
             "IANA",
         ),
+        (
+            ("sellers", "SameSeller", 1, D("2026-03-01"), D("2026-03-02")),
+            {"rows_per_day": -1.0},
+            "rows_per_day",
+        ),
     ],
 )
 def test_invalid_arguments(api: FakeApi, args: tuple, kwargs: dict, message: str) -> None:
@@ -315,6 +332,7 @@ def test_invalid_arguments(api: FakeApi, args: tuple, kwargs: dict, message: str
         ({"client_secret": ""}, "client_secret"),
         ({"request_window_days": 0}, "request_window_days"),
         ({"request_window_days": 400}, "request_window_days"),
+        ({"max_rows_per_request": 0}, "max_rows_per_request"),
         ({"max_attempts": 0}, "max_attempts"),
         ({"max_calls_per_minute": 0}, "max_calls_per_minute"),
         ({"timeout": 0}, "timeout"),

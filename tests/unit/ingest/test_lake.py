@@ -1,12 +1,14 @@
 """Lake paths and atomic writes."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from mpo_pipeline.ingest import lake
 
@@ -84,3 +86,66 @@ def test_with_lineage_types():
     assert t.schema.field("currency").type == pa.string()
     assert t.schema.field("window_start").type == pa.date32()
     assert t.schema.field("extracted_at").type == pa.timestamp("us", tz="UTC")
+
+
+def _naive_split(table: pa.Table, days: list[date]) -> dict[date, list]:
+    return {d: [r for r in table.to_pylist() if r["day"] == d] for d in days}
+
+
+@given(
+    offsets=st.lists(st.integers(0, 9), max_size=60),
+    wanted=st.lists(st.integers(0, 9), min_size=1, max_size=10, unique=True),
+    ordered=st.booleans(),
+)
+def test_iter_days_gives_each_day_its_rows(offsets: list[int], wanted: list[int], ordered: bool):
+    start = date(2026, 1, 1)
+    if ordered:
+        offsets = sorted(offsets)
+    table = _table([start + timedelta(days=o) for o in offsets])
+    days = [start + timedelta(days=w) for w in sorted(wanted)]
+    parts = list(lake.iter_days(table, "day", days))
+    assert [d for d, _ in parts] == days
+    assert {d: t.to_pylist() for d, t in parts} == _naive_split(table, days)
+    assert all(t.schema == table.schema for _, t in parts)
+
+
+def test_iter_days_slices_rows_sorted_by_day_without_copying():
+    days = [date(2026, 1, 1), date(2026, 1, 2), date(2026, 1, 3)]
+    table = _table([days[0], days[0], days[2], days[2], days[2]])
+    parts = dict(lake.iter_days(table, "day", days))
+    clicks = table.column("clicks").chunks[0].buffers()[1]
+    sliced = parts[days[2]].column("clicks").chunks[0]
+    assert sliced.buffers()[1].address == clicks.address  # a view of the same memory
+    assert sliced.to_pylist() == [2, 3, 4]
+    assert parts[days[1]].num_rows == 0
+
+
+def _land(root: Path, endpoint: str, policy: str, day: date, advertiser: int, rows: int) -> None:
+    lake.write_parquet_atomic(
+        _table([day] * rows), lake.stats_path(root, endpoint, policy, day, advertiser)
+    )
+
+
+def test_recent_day_rows_reads_the_latest_landed_days(tmp_path: Path):
+    for i, rows in enumerate([5, 6, 7, 8, 9]):
+        _land(tmp_path, "sellers", "AnySeller", date(2026, 1, 1 + i), 7, rows)
+    _land(tmp_path, "sellers", "AnySeller", date(2026, 1, 9), 8, 100)  # another advertiser
+    recent = lake.recent_day_rows
+    assert recent(tmp_path, "sellers", "AnySeller", 7, date(2026, 1, 31), 3) == [9, 8, 7]
+    assert recent(tmp_path, "sellers", "AnySeller", 7, date(2026, 1, 2), 3) == [6, 5]
+    assert recent(tmp_path, "sellers", "SameSeller", 7, date(2026, 1, 31), 3) == []
+    assert recent(tmp_path, "campaigns", "AnySeller", 7, date(2026, 1, 31), 3) == []
+
+
+def test_rows_per_day_hint_prefers_the_stream_then_its_other_policy(tmp_path: Path):
+    from mpo_pipeline.ingest.extract import rows_per_day_hint
+
+    until = date(2026, 1, 31)
+    assert rows_per_day_hint(tmp_path, "sellers", "SameSeller", 7, until) is None
+    _land(tmp_path, "sellers", "AnySeller", date(2026, 1, 1), 7, 40)
+    _land(tmp_path, "sellers", "AnySeller", date(2026, 1, 2), 7, 50)
+    assert rows_per_day_hint(tmp_path, "sellers", "SameSeller", 7, until) == 50.0
+    _land(tmp_path, "sellers", "SameSeller", date(2026, 1, 2), 7, 30)
+    assert rows_per_day_hint(tmp_path, "sellers", "SameSeller", 7, until) == 30.0
+    _land(tmp_path, "sellers", "SameSeller", date(2026, 1, 3), 8, 0)  # empty: unknown
+    assert rows_per_day_hint(tmp_path, "sellers", "SameSeller", 8, until) is None
