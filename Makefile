@@ -24,15 +24,23 @@ $(TOOLS)/bin/uv:
 
 env: .venv/.synced
 
+# SQLFluff lints what dbt compiles (models, analyses, singular tests) with the config and lint-only
+# dbt profile of .sqlfluff, on every core. Bytecode is cached as for the tests (below): dbt and
+# SQLFluff compile from source otherwise, a few CPU seconds per process.
+SQLFLUFF_PATHS := dbt_project/models dbt_project/analyses dbt_project/tests
+
+lint: export PYTHONDONTWRITEBYTECODE :=
 lint: env
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
+	$(RUN) sqlfluff lint $(SQLFLUFF_PATHS) --processes 0
 
 # Three workers on this project's reference machine of 2 cores (TEST_WORKERS=0 runs in one
 # process): the suite's processes spend part of their time waiting (fsyncs of SQLite and DuckDB,
 # Dagster daemon ticks, servers starting), and with two workers the cores were busy 84 % of the
 # time. Each test file is one group and the reliability suite one group (tests/conftest.py),
-# longest first.
+# longest first. SQLFluff runs as one of the tests (tests/lint/test_sqlfluff.py, about a minute of
+# CPU) so that xdist overlaps it with the others, instead of adding its wall time before pytest.
 TEST_WORKERS ?= 3
 # Python caches compiled modules (__pycache__) during the tests even where the environment says
 # not to (PYTHONDONTWRITEBYTECODE, common in containers): the suite starts hundreds of Python
