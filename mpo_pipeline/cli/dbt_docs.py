@@ -26,7 +26,7 @@ def generate_docs(settings: Settings, on_wait: Callable[[str], None] | None = No
 
     env = {
         **os.environ,
-        "MPO_WAREHOUSE": str(settings.warehouse.resolve()),
+        **settings.target.environment(),
         "MPO_LAKE_DIR": str(settings.lake_dir.resolve()),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
     }
