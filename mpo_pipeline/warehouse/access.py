@@ -11,7 +11,9 @@ time), attaches the lake as ``warehouse`` and makes it the default database, so 
 from __future__ import annotations
 
 import importlib.util
+import sqlite3
 from collections.abc import Sequence
+from contextlib import closing
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -56,6 +58,8 @@ def attach_ducklake(
     con: duckdb.DuckDBPyConnection, target: WarehouseTarget, *, read_only: bool = False
 ) -> None:
     """Attach the DuckLake ``target`` to ``con`` as ``warehouse`` (if it is not yet)."""
+    if target.kind == "ducklake-sqlite" and not read_only:
+        _sqlite_catalog_in_wal_mode(Path(target.location.reveal()))
     options = [f"data_path {_literal(target.data_path)}"]
     if read_only:
         options.append("read_only")
@@ -63,6 +67,21 @@ def attach_ducklake(
         f"attach if not exists {_literal(target.attach_uri())} as {DUCKLAKE_ALIAS} "
         f"({', '.join(options)})"
     )
+
+
+def _sqlite_catalog_in_wal_mode(catalog: Path) -> None:
+    """Put the SQLite catalog in write-ahead-log mode (kept in the file), creating it if need be.
+
+    In SQLite's default mode a reader's open transaction makes every writer's commit fail
+    ("database is locked"); in WAL mode readers keep their snapshot while a writer commits. A
+    catalog in use by another process cannot change mode: it is left as it is.
+    """
+    catalog.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with closing(sqlite3.connect(catalog, timeout=1)) as db:
+            db.execute("pragma journal_mode=wal").fetchall()
+    except sqlite3.OperationalError:
+        pass
 
 
 def connect(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 from contextlib import closing
 from pathlib import Path
 
@@ -93,6 +94,9 @@ def test_connect_opens_a_ducklake_and_readers_cannot_write(tmp_path):
     with closing(connect(target)) as con:
         assert con.execute("select current_database()").fetchone() == ("warehouse",)
         con.execute("create schema marts; create table marts.t as select 42 as x")
+    # readers of a SQLite catalog keep their snapshot while a writer commits (no "locked")
+    with closing(sqlite3.connect(tmp_path / "c.sqlite")) as db:
+        assert db.execute("pragma journal_mode").fetchone() == ("wal",)
     with closing(connect_read_only(target)) as con:
         assert con.execute("select x from marts.t").fetchall() == [(42,)]
         with pytest.raises(duckdb.Error, match=r"read-only|read only"):
