@@ -108,6 +108,40 @@ def connect(
     return con
 
 
+def connect_existing(target: WarehouseTarget | Path) -> duckdb.DuckDBPyConnection | None:
+    """A read-only connection on ``target``, or None if it was never created (nothing loaded yet:
+    no DuckDB file, no SQLite catalog, or a PostgreSQL database holding no DuckLake catalog).
+
+    Any other failure (a file locked by a writer, a server out of reach) is raised."""
+    path = target if isinstance(target, Path) else target.path
+    if path is not None and not path.is_file():
+        return None
+    try:
+        return connect(target, read_only=True)
+    except duckdb.InvalidInputException as exc:
+        # DuckLake refuses to create a catalog through a read-only attach: "Existing DuckLake at
+        # metadata catalog ... does not exist - and creating a new DuckLake is explicitly disabled"
+        if "does not exist" in str(exc) and "creating a new DuckLake" in str(exc):
+            return None
+        raise
+
+
+def warehouse_exists(target: WarehouseTarget | Path) -> bool:
+    """Whether ``target`` was created (a first load or close made it); see ``connect_existing``."""
+    con = connect_existing(target)
+    if con is None:
+        return False
+    con.close()
+    return True
+
+
+def describe(target: WarehouseTarget | Path) -> str:
+    """The warehouse for messages: a file's absolute path, a DuckLake without its password."""
+    if isinstance(target, Path) or target.kind == "file":
+        return str(Path(target if isinstance(target, Path) else target.attach_uri()).resolve())
+    return target.describe()
+
+
 def warehouse_target() -> WarehouseTarget:
     """The warehouse the environment names now (``MPO_WAREHOUSE``, ``MPO_WAREHOUSE_DATA_PATH``)."""
     target = Settings.from_env(require_credentials=False).warehouse_target
@@ -149,6 +183,15 @@ def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> boo
         [schema, table],
     ).fetchall()
     return found[0][0] > 0
+
+
+def supports_keys(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the connected warehouse enforces PRIMARY KEY/UNIQUE (a DuckDB file does, a
+    DuckLake refuses to create them)."""
+    found = con.execute(
+        "select type from duckdb_databases() where database_name = current_database()"
+    ).fetchall()
+    return not found or found[0][0] != "ducklake"
 
 
 def _literal(text: str) -> str:
