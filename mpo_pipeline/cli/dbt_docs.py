@@ -42,7 +42,7 @@ def generate_docs(settings: Settings, on_wait: Callable[[str], None] | None = No
         DOCS_TARGET,
     ]
     settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
-    with warehouse_writer(settings.warehouse.resolve(), on_wait=on_wait):
+    with warehouse_writer(settings.target, on_wait=on_wait):
         proc = subprocess.run(
             command, env=env, capture_output=True, text=True, timeout=DOCS_TIMEOUT, check=False
         )

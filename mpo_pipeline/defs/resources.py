@@ -67,8 +67,9 @@ class WarehouseResource(DuckDBResource):
 
     A DuckLake warehouse (``MPO_WAREHOUSE=ducklake:...``) is named by ``ducklake`` (an
     ``EnvVar``: its connection string may hold a password) and ``ducklake_data_path``; ``database``
-    is then the local file next to which the writer lock lives, and every connection goes through
-    ``mpo_pipeline.warehouse.access.connect``.
+    is then its local anchor (the SQLite catalog, next to which the writer lock file lives; with a
+    PostgreSQL catalog the lock is an advisory lock in that database, seen from every machine), and
+    every connection goes through ``mpo_pipeline.warehouse.access.connect``.
     """
 
     published: str = ""
@@ -93,7 +94,10 @@ class WarehouseResource(DuckDBResource):
     def target(self) -> WarehouseTarget:
         """The warehouse as a target of ``mpo_pipeline.warehouse.access.connect``."""
         if self.ducklake:
-            return WarehouseTarget.parse(self.ducklake, self.ducklake_data_path)
+            raw = self.ducklake
+            if isinstance(raw, dg.EnvVar):  # a resource used outside a Dagster run (a script)
+                raw = raw.get_value() or ""
+            return WarehouseTarget.parse(raw, self.ducklake_data_path)
         return WarehouseTarget("file", Secret(self.database))
 
     @property
@@ -124,7 +128,7 @@ class WarehouseResource(DuckDBResource):
 
     def lock(self, on_wait: Callable[[str], None] | None = None) -> AbstractContextManager:
         """The writer lock alone (see ``mpo_pipeline.warehouse.lock``)."""
-        return warehouse_writer(self.path, on_wait=on_wait)
+        return warehouse_writer(self.target(), on_wait=on_wait)
 
     @contextmanager
     def writer(

@@ -52,6 +52,7 @@ from mpo_pipeline.warehouse.access import (
     attach_ducklake,
     connect_read_only,
     load_extensions,
+    warehouse_exists,
 )
 from mpo_pipeline.warehouse.access import rows as query_rows
 from mpo_pipeline.warehouse.lock import warehouse_writer
@@ -169,9 +170,9 @@ def publish_warehouse(
     schemas = tuple(schemas)
     lake = target if target is not None and target.is_ducklake else None
     source: Path | str = lake.describe() if lake is not None else private
-    if lake is None and not private.is_file():
+    if not (private.is_file() if lake is None else warehouse_exists(lake)):
         raise PublishError(
-            f"the warehouse {private} does not exist yet: nothing to publish. Load data first "
+            f"the warehouse {source} does not exist yet: nothing to publish. Load data first "
             "(make load START=... END=...), then publish."
         )
     if published.resolve() == private.resolve():
@@ -183,7 +184,9 @@ def publish_warehouse(
     descriptions = dbt_descriptions(manifest) if manifest is not None else {}
     published.parent.mkdir(parents=True, exist_ok=True)
     guard = (
-        warehouse_writer(private, timeout=lock_timeout, on_wait=on_wait) if lock else nullcontext()
+        warehouse_writer(lake or private, timeout=lock_timeout, on_wait=on_wait)
+        if lock
+        else nullcontext()
     )
     with guard:
         removed = _remove(stale_temp_files(published))
