@@ -8,6 +8,7 @@ they never appear in ``repr``, logs or exception messages.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -38,6 +39,117 @@ class ConfigError(ValueError):
     def __init__(self, problems: list[str]) -> None:
         self.problems = problems
         super().__init__("invalid configuration:\n  - " + "\n  - ".join(problems))
+
+
+WAREHOUSE_KINDS: tuple[str, ...] = ("file", "ducklake-sqlite", "ducklake-postgres")
+_DUCKLAKE = "ducklake:"
+# libpq's keyword=value pairs; a value may be single-quoted (with \\' and \\\\ escapes inside).
+_CONNINFO_PAIR = re.compile(r"\s*([A-Za-z_]+)\s*=\s*('(?:[^'\\]|\\.)*'|[^\s']+)")
+
+
+@dataclass(frozen=True)
+class WarehouseTarget:
+    """Where dbt and Python keep the warehouse (``MPO_WAREHOUSE``, ``MPO_WAREHOUSE_DATA_PATH``).
+
+    ``file``: one DuckDB file (``location``), the default. ``ducklake-sqlite``: a DuckLake whose
+    catalog is the SQLite file ``location`` (several processes of one machine).
+    ``ducklake-postgres``: a DuckLake whose catalog is the PostgreSQL database of the libpq
+    connection string ``location`` (many machines). A DuckLake keeps its Parquet data files in
+    ``data_path`` (a folder, or ``s3://bucket/prefix``). ``repr`` and ``describe()`` never show a
+    password; ``attach_uri()`` does, and is only ever handed to DuckDB.
+    """
+
+    kind: str
+    location: Secret
+    data_path: str = ""
+
+    @property
+    def is_ducklake(self) -> bool:
+        return self.kind != "file"
+
+    @property
+    def path(self) -> Path | None:
+        """The local file of the target (DuckDB file, SQLite catalog); None for PostgreSQL."""
+        return None if self.kind == "ducklake-postgres" else Path(self.location.reveal())
+
+    def attach_uri(self) -> str:
+        """What DuckDB opens: the file's path, or ``ducklake:sqlite:...``/``ducklake:postgres:...``.
+        Holds the password when the connection string has one: never log it."""
+        if self.kind == "file":
+            return self.location.reveal()
+        return f"{_DUCKLAKE}{self.kind.removeprefix('ducklake-')}:{self.location.reveal()}"
+
+    def environment(self) -> dict[str, str]:
+        """``MPO_WAREHOUSE`` (and ``MPO_WAREHOUSE_DATA_PATH``) naming this target with absolute
+        paths, for the processes the pipeline starts (dbt, ``dagster dev``)."""
+        if self.kind == "file":
+            return {"MPO_WAREHOUSE": str(Path(self.location.reveal()).resolve())}
+        return {"MPO_WAREHOUSE": self.attach_uri(), "MPO_WAREHOUSE_DATA_PATH": self.data_path}
+
+    def describe(self) -> str:
+        """The target for humans and logs (a password in the connection string is masked)."""
+        if self.kind == "file":
+            return self.location.reveal()
+        return f"{_DUCKLAKE}{self.kind.removeprefix('ducklake-')}:{_redact(self.location.reveal())}"
+
+    def __repr__(self) -> str:
+        return f"WarehouseTarget({self.kind}, {self.describe()!r}, data_path={self.data_path!r})"
+
+    __str__ = describe
+
+    @classmethod
+    def parse(
+        cls, raw: str, data_path: str = "", *, default_data_path: str = ""
+    ) -> WarehouseTarget:
+        """``MPO_WAREHOUSE`` (and ``MPO_WAREHOUSE_DATA_PATH``) as a target; ``ValueError`` with a
+        message that never shows a password. Anything not starting with ``ducklake:`` is a file,
+        as it always was."""
+        if not raw.lower().startswith(_DUCKLAKE):
+            if data_path:
+                raise ValueError(
+                    "MPO_WAREHOUSE_DATA_PATH is only for a DuckLake warehouse "
+                    "(MPO_WAREHOUSE=ducklake:sqlite:<path> or ducklake:postgres:<conninfo>)"
+                )
+            return cls("file", Secret(raw))
+        catalog, _, location = raw[len(_DUCKLAKE) :].partition(":")
+        catalog, location = catalog.strip().lower(), location.strip()
+        shown = f"MPO_WAREHOUSE={_DUCKLAKE}{catalog}:{_redact(location)}"
+        if catalog not in ("sqlite", "postgres"):
+            raise ValueError(
+                f"{shown!r}: a DuckLake warehouse is ducklake:sqlite:<catalog file> or "
+                "ducklake:postgres:<libpq connection string>"
+            )
+        if not location:
+            what = "the SQLite catalog file" if catalog == "sqlite" else "a connection string"
+            raise ValueError(f"{shown!r} names no catalog: add {what} after {catalog}:")
+        if catalog == "sqlite":
+            if location.endswith(("/", os.sep)):
+                raise ValueError(f"{shown!r} must name the catalog file, not a folder")
+            location = os.path.abspath(location)
+            default_data_path = default_data_path or location + ".files"
+        elif not location.startswith(("postgres://", "postgresql://")):
+            rest = _CONNINFO_PAIR.sub("", location).strip()
+            if rest or not _CONNINFO_PAIR.match(location):
+                raise ValueError(
+                    f"{shown!r}: the connection string must be libpq keyword=value pairs, "
+                    "e.g. ducklake:postgres:dbname=mpo host=db.internal user=mpo"
+                )
+        data_path = data_path or default_data_path
+        if not data_path:
+            raise ValueError(f"{shown!r} needs MPO_WAREHOUSE_DATA_PATH (a folder or s3://...)")
+        if "://" not in data_path:
+            data_path = os.path.join(os.path.abspath(data_path), "")
+        elif not data_path.startswith("s3://"):
+            raise ValueError(
+                f"MPO_WAREHOUSE_DATA_PATH={data_path!r} must be a folder or s3://bucket/prefix"
+            )
+        return cls(f"ducklake-{catalog}", Secret(location), data_path)
+
+
+def _redact(conninfo: str) -> str:
+    """A connection string with its password masked (keyword form and URI form)."""
+    masked = re.sub(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", r"\1***", conninfo, flags=re.I)
+    return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", masked)
 
 
 def validate_time_zone(value: str, name: str = "MPO_TIME_ZONE") -> str:
@@ -71,7 +183,11 @@ class Settings:
     max_calls_per_minute: int = 40
     data_dir: Path = Path("data")
     lake_dir: Path = Path("data/lake")
+    # The local file of the warehouse: the DuckDB file, the DuckLake's SQLite catalog, or for a
+    # PostgreSQL catalog the file next to which this machine's writer lock lives.
+    # ``warehouse_target`` says which, and how to open it (mpo_pipeline.warehouse.access.connect).
     warehouse: Path = Path("data/warehouse.duckdb")
+    warehouse_target: WarehouseTarget | None = None
     published_warehouse: Path = Path("data/published/warehouse.duckdb")
     seller_directory: Path | None = None
     seller_kpis: Path | None = None  # MPO_SELLER_KPIS: the marketplace's seller GMV/orders file
@@ -92,6 +208,18 @@ class Settings:
     realtime_dimensions: tuple[str, ...] = REALTIME_DIMENSIONS
     realtime_metrics: tuple[str, ...] = REALTIME_METRICS
     realtime_max_silence_minutes: int = 30
+
+    @property
+    def target(self) -> WarehouseTarget:
+        """The warehouse (``warehouse_target``; the file ``warehouse`` when built by hand)."""
+        assert self.warehouse_target is not None  # set by __post_init__
+        return self.warehouse_target
+
+    def __post_init__(self) -> None:
+        if self.warehouse_target is None:  # built by hand (tests): the file ``warehouse``
+            object.__setattr__(
+                self, "warehouse_target", WarehouseTarget("file", Secret(str(self.warehouse)))
+            )
 
     @classmethod
     def from_env(
@@ -181,7 +309,17 @@ class Settings:
 
         data_dir = Path(get("MPO_DATA_DIR", "./data"))
         lake_dir = Path(get("MPO_LAKE_DIR", str(data_dir / "lake")))
-        warehouse = Path(get("MPO_WAREHOUSE", str(data_dir / "warehouse.duckdb")))
+        raw_warehouse = get("MPO_WAREHOUSE", str(data_dir / "warehouse.duckdb"))
+        try:
+            target = WarehouseTarget.parse(
+                raw_warehouse,
+                get("MPO_WAREHOUSE_DATA_PATH"),
+                default_data_path=str(data_dir / "warehouse_files"),
+            )
+        except ValueError as exc:
+            problems.append(str(exc))
+            target = WarehouseTarget("file", Secret(str(data_dir / "warehouse.duckdb")))
+        warehouse = target.path or data_dir / "warehouse.ducklake"
         raw_published = get(
             "MPO_PUBLISHED_WAREHOUSE", str(data_dir / "published" / "warehouse.duckdb")
         )
@@ -222,6 +360,7 @@ class Settings:
             data_dir=data_dir,
             lake_dir=lake_dir,
             warehouse=warehouse,
+            warehouse_target=target,
             published_warehouse=published_warehouse,
             seller_directory=seller_directory,
             seller_kpis=seller_kpis,

@@ -26,7 +26,7 @@ def generate_docs(settings: Settings, on_wait: Callable[[str], None] | None = No
 
     env = {
         **os.environ,
-        "MPO_WAREHOUSE": str(settings.warehouse.resolve()),
+        **settings.target.environment(),
         "MPO_LAKE_DIR": str(settings.lake_dir.resolve()),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
     }
@@ -42,7 +42,7 @@ def generate_docs(settings: Settings, on_wait: Callable[[str], None] | None = No
         DOCS_TARGET,
     ]
     settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
-    with warehouse_writer(settings.warehouse.resolve(), on_wait=on_wait):
+    with warehouse_writer(settings.target, on_wait=on_wait):
         proc = subprocess.run(
             command, env=env, capture_output=True, text=True, timeout=DOCS_TIMEOUT, check=False
         )

@@ -73,7 +73,7 @@ def run_demo(console: Console, days: int = DEMO_DAYS) -> int:
             console.print(f"no complete month in {start}..{yesterday}: month close skipped")
         from mpo_pipeline.cli.report import print_report
 
-        print_report(settings.warehouse.resolve(), start, yesterday, console)
+        print_report(settings.target, start, yesterday, console)
     docs = _docs(console, settings)
     elapsed = time.monotonic() - started
     # The pipeline's own warehouse stays private (a reader there would block the next load):

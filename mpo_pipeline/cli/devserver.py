@@ -111,7 +111,7 @@ def dev_environment(
     out = dict(env)
     out["MPO_DATA_DIR"] = str(settings.data_dir.resolve())
     out["MPO_LAKE_DIR"] = str(settings.lake_dir.resolve())
-    out["MPO_WAREHOUSE"] = str(settings.warehouse.resolve())
+    out.update(settings.target.environment())
     out["MPO_PUBLISHED_WAREHOUSE"] = str(settings.published_warehouse.resolve())
     if settings.seller_directory is not None:
         out["MPO_SELLER_DIRECTORY"] = str(settings.seller_directory.resolve())
@@ -246,12 +246,14 @@ def run_dev(port: int = 3000, simulator_port: int | None = None) -> int:
             wait_ready(simulator, url)
             connection = (url, demo.client_id, demo.client_secret)
         dev_env = dev_environment(env, settings, home, connection)
+        # (a DuckLake's connection string is shown with its password masked)
+        shown = settings.target.describe() if settings.target.is_ducklake else None
         print(
             f"Dagster UI:  http://127.0.0.1:{port}\n"
             f"MPO API:     {dev_env.get('MPO_API_BASE_URL', DEFAULT_BASE_URL)}"
             + (" (simulator, demo credentials)" if connection else "")
             + f"\nDAGSTER_HOME={home}\nlake: {dev_env['MPO_LAKE_DIR']}"
-            f"  warehouse: {dev_env['MPO_WAREHOUSE']}",
+            f"  warehouse: {shown or dev_env['MPO_WAREHOUSE']}",
             flush=True,
         )
         command = [sys.executable, "-m", "dagster", "dev", "-w", str(home / "workspace.yaml")]

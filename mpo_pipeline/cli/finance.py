@@ -19,7 +19,7 @@ import duckdb
 from rich.console import Console
 from rich.table import Table
 
-from mpo_pipeline.config import Settings
+from mpo_pipeline.config import Settings, WarehouseTarget
 from mpo_pipeline.core.dates import month_bounds, today_in
 from mpo_pipeline.finance import money, readiness
 from mpo_pipeline.finance.close import (
@@ -31,7 +31,7 @@ from mpo_pipeline.finance.close import (
 )
 from mpo_pipeline.finance.close import permission_problems as close_permission_problems
 from mpo_pipeline.finance.schema import BILLED_COLUMNS, EXACT_MONEY_COLUMNS
-from mpo_pipeline.warehouse.access import connect_read_only
+from mpo_pipeline.warehouse.access import connect_existing, describe
 
 CLOSE_JOB = "month_close"
 CLOSE_OP = "close_month_snapshot"  # the close asset's op (mpo_pipeline.defs.finance.common)
@@ -83,11 +83,12 @@ def close_month(
         console.print(summary.where_to_look(), markup=False, highlight=False)
         return code
     close_id = int(summary.materializations[CLOSE_ASSET]["close_id"])
-    with read_only(settings.warehouse.resolve()) as con:
-        record = get_close(con, close_id)
-        totals = close_totals(con, close_id)
+    with read_only(settings.target) as con:
+        record = get_close(con, close_id) if con is not None else None
+        totals = close_totals(con, close_id) if record is not None else []
     if record is None:  # the run reported a close that is not in the warehouse it reads
-        return _refused(console, month, [f"close {close_id} not found in {settings.warehouse}"])
+        where = describe(settings.target)
+        return _refused(console, month, [f"close {close_id} not found in {where}"])
     print_close(console, record, totals)
     return 0
 
@@ -103,9 +104,8 @@ def preflight_problems(settings: Settings, request: CloseRequest) -> list[str]:
         last = month_bounds(month)[1]
         return [f"{month:%Y-%m} is not over: its last day {last} is not complete ({today} today)"]
     problems: list[str] = []
-    warehouse = settings.warehouse.resolve()
-    if warehouse.exists():
-        with read_only(warehouse) as con:
+    with read_only(settings.target) as con:
+        if con is not None:
             problems += close_permission_problems(con, request)
     lake = settings.lake_dir.resolve()
     advertisers = list(settings.advertiser_ids) or readiness.advertisers_in_lake(lake, month)
@@ -124,14 +124,20 @@ def preflight_problems(settings: Settings, request: CloseRequest) -> list[str]:
 
 
 @contextmanager
-def read_only(warehouse: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A read-only connection; a locked or unreadable file becomes a ValueError that says so."""
+def read_only(
+    target: WarehouseTarget | Path,
+) -> Iterator[duckdb.DuckDBPyConnection | None]:
+    """A read-only connection on the warehouse, None if it does not exist yet; a locked or
+    unreachable warehouse becomes a ValueError that says so."""
     try:
-        con = connect_read_only(warehouse)
+        con = connect_existing(target)
     except duckdb.Error as exc:
         raise ValueError(
-            f"cannot read the warehouse {warehouse} (is a load or close writing it?): {exc}"
+            f"cannot read the warehouse {describe(target)} (is a load or close writing it?): {exc}"
         ) from None
+    if con is None:
+        yield None
+        return
     with con:
         yield con
 
@@ -187,7 +193,7 @@ def export_statement(month: date, out: Path, console: Console, fmt: str = "auto"
     from mpo_pipeline.finance.export import export_statement as export
 
     settings = Settings.from_env(require_credentials=False)
-    written = export(settings.warehouse.resolve(), month.replace(day=1), out, fmt)
+    written = export(settings.target, month.replace(day=1), out, fmt)
     for path in written:
         console.print(f"[green]wrote[/] {path}")
     return 0
@@ -195,11 +201,8 @@ def export_statement(month: date, out: Path, console: Console, fmt: str = "auto"
 
 def _show_standing_close(console: Console, settings: Settings, month: date) -> bool:
     """If ``month`` is closed, say so (how to close it again) and show its totals; else False."""
-    warehouse = settings.warehouse.resolve()
-    if not warehouse.exists():
-        return False
-    with read_only(warehouse) as con:
-        record = latest_close(con, month)
+    with read_only(settings.target) as con:
+        record = latest_close(con, month) if con is not None else None
         if record is None:
             return False
         totals = close_totals(con, record.close_id)

@@ -120,17 +120,17 @@ def _show_publication(path) -> int:
 
 def _publish(args: argparse.Namespace) -> int:
     from mpo_pipeline.runs.runner import prepare_environment, run_job
+    from mpo_pipeline.warehouse.access import describe, warehouse_exists
 
     settings = Settings.from_env(require_credentials=False)
-    if not settings.warehouse.exists():
+    if not warehouse_exists(settings.target):
         raise ValueError(
-            f"the warehouse {settings.warehouse.resolve()} does not exist yet: nothing to "
+            f"the warehouse {describe(settings.target)} does not exist yet: nothing to "
             "publish (run make load first)"
         )
     prepare_environment(settings)
     console.print(
-        f"[bold]publish[/] {settings.warehouse.resolve()} -> "
-        f"{settings.published_warehouse.resolve()}",
+        f"[bold]publish[/] {describe(settings.target)} -> {settings.published_warehouse.resolve()}",
         highlight=False,
     )
     return _report(run_job("publish", tags={"mpo/trigger": "cli"}, console=console))
@@ -152,9 +152,10 @@ def _export_statement(args: argparse.Namespace) -> int:
 
 def _docs(args: argparse.Namespace) -> int:
     from mpo_pipeline.cli.dbt_docs import generate_docs
+    from mpo_pipeline.warehouse.access import describe
 
     settings = Settings.from_env(require_credentials=False)
-    console.print(f"[bold]dbt docs generate[/] for {settings.warehouse.resolve()}")
+    console.print(f"[bold]dbt docs generate[/] for {describe(settings.target)}", highlight=False)
     try:
         index = generate_docs(settings, on_wait=console.print)
     except RuntimeError as exc:

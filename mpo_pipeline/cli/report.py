@@ -15,6 +15,7 @@ import duckdb
 from rich.console import Console
 from rich.table import Table
 
+from mpo_pipeline.config import WarehouseTarget
 from mpo_pipeline.finance import money
 from mpo_pipeline.finance.schema import LEGACY_CLOSE_MINOR_UNIT
 from mpo_pipeline.warehouse.access import connect_read_only
@@ -94,7 +95,9 @@ def _has_column(con: duckdb.DuckDBPyConnection, schema: str, name: str, column: 
     return con.execute(sql, [schema, name, column]).fetchall()[0][0] > 0
 
 
-def print_report(warehouse: Path, start: date, end: date, console: Console) -> None:
+def print_report(
+    warehouse: Path | WarehouseTarget, start: date, end: date, console: Console
+) -> None:
     """Print the demo report for report days ``start..end``."""
     with connect_read_only(warehouse) as con:
         console.print(

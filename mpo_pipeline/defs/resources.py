@@ -11,8 +11,9 @@ from dagster_duckdb import DuckDBResource
 
 from mpo_pipeline.client import MpoClient
 from mpo_pipeline.client.window_sizing import DEFAULT_MAX_ROWS_PER_REQUEST
-from mpo_pipeline.config import Settings
-from mpo_pipeline.warehouse.access import connect_read_only
+from mpo_pipeline.config import Settings, WarehouseTarget
+from mpo_pipeline.core.secret import Secret
+from mpo_pipeline.warehouse.access import connect, connect_read_only
 from mpo_pipeline.warehouse.lock import warehouse_writer
 
 
@@ -66,16 +67,41 @@ class WarehouseResource(DuckDBResource):
     Every asset and check reaches the warehouse through it: ``reader()`` for read-only queries,
     ``writer()`` for a read-write connection held under the cross-process writer lock, ``lock()``
     for the lock alone (dbt and the publish step open the file themselves).
+
+    A DuckLake warehouse (``MPO_WAREHOUSE=ducklake:...``) is named by ``ducklake`` (an
+    ``EnvVar``: its connection string may hold a password) and ``ducklake_data_path``; ``database``
+    is then its local anchor (the SQLite catalog, next to which the writer lock file lives; with a
+    PostgreSQL catalog the lock is an advisory lock in that database, seen from every machine), and
+    every connection goes through ``mpo_pipeline.warehouse.access.connect``.
     """
 
     published: str = ""
+    ducklake: str = ""
+    ducklake_data_path: str = ""
 
     @classmethod
     def from_settings(cls, s: Settings) -> "WarehouseResource":
         """The warehouse and published snapshot ``s`` names (``MPO_WAREHOUSE``, ...)."""
+        lake = {}
+        if s.target.is_ducklake:
+            lake = {
+                "ducklake": dg.EnvVar("MPO_WAREHOUSE"),
+                "ducklake_data_path": s.target.data_path,
+            }
         return cls(
-            database=str(s.warehouse.resolve()), published=str(s.published_warehouse.resolve())
+            database=str(s.warehouse.resolve()),
+            published=str(s.published_warehouse.resolve()),
+            **lake,
         )
+
+    def target(self) -> WarehouseTarget:
+        """The warehouse as a target of ``mpo_pipeline.warehouse.access.connect``."""
+        if self.ducklake:
+            raw = self.ducklake
+            if isinstance(raw, dg.EnvVar):  # a resource used outside a Dagster run (a script)
+                raw = raw.get_value() or ""
+            return WarehouseTarget.parse(raw, self.ducklake_data_path)
+        return WarehouseTarget("file", Secret(self.database))
 
     @property
     def path(self) -> Path:
@@ -88,12 +114,24 @@ class WarehouseResource(DuckDBResource):
     @contextmanager
     def reader(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A read-only connection, closed when the block ends."""
-        with closing(connect_read_only(self.path)) as con:
+        target = self.target()
+        with closing(connect_read_only(target if target.is_ducklake else self.path)) as con:
+            yield con
+
+    @contextmanager
+    def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A read-write connection (DuckDBResource's for a file, ``connect`` for a DuckLake)."""
+        target = self.target()
+        if not target.is_ducklake:
+            with super().get_connection() as con:
+                yield con
+            return
+        with closing(connect(target)) as con:
             yield con
 
     def lock(self, on_wait: Callable[[str], None] | None = None) -> AbstractContextManager:
         """The writer lock alone (see ``mpo_pipeline.warehouse.lock``)."""
-        return warehouse_writer(self.path, on_wait=on_wait)
+        return warehouse_writer(self.target(), on_wait=on_wait)
 
     @contextmanager
     def writer(

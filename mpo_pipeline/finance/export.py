@@ -21,6 +21,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from mpo_pipeline.config import WarehouseTarget
 from mpo_pipeline.finance import money
 from mpo_pipeline.finance.close import CloseRecord, latest_close
 from mpo_pipeline.finance.schema import (
@@ -33,7 +34,7 @@ from mpo_pipeline.finance.schema import (
     close_minor_unit,
     statement_select_list,
 )
-from mpo_pipeline.warehouse.access import connect_read_only
+from mpo_pipeline.warehouse.access import connect_existing, describe
 
 FORMATS = ("auto", "csv", "parquet", "both")
 HEADER_COLUMNS = ("close_id", "closed_at", "closed_by")
@@ -64,8 +65,10 @@ def output_paths(out: Path, fmt: str = "auto") -> list[Path]:
     return [out if suffix == f".{fmt}" else out.with_suffix(f".{fmt}")]
 
 
-def export_statement(warehouse: Path, month: date, out: Path, fmt: str = "auto") -> list[Path]:
-    """Write the latest close of ``month`` to ``out``; return the files written."""
+def export_statement(
+    warehouse: WarehouseTarget | Path, month: date, out: Path, fmt: str = "auto"
+) -> list[Path]:
+    """Write the latest close of ``month`` in ``warehouse`` to ``out``; return the files written."""
     paths = output_paths(out, fmt)
     for path in paths:
         _check_writable(path)
@@ -78,14 +81,16 @@ def export_statement(warehouse: Path, month: date, out: Path, fmt: str = "auto")
     return paths
 
 
-def read_latest_close(warehouse: Path, month: date) -> tuple[CloseRecord, pa.Table]:
+def read_latest_close(
+    warehouse: WarehouseTarget | Path, month: date
+) -> tuple[CloseRecord, pa.Table]:
     """The latest close of ``month`` and its frozen rows (read-only on the warehouse)."""
-    if not warehouse.exists():
-        raise ExportError(f"no warehouse at {warehouse}: load and close a month first")
     try:
-        con = connect_read_only(warehouse)
+        con = connect_existing(warehouse)
     except duckdb.Error as exc:
-        raise ExportError(f"cannot open the warehouse {warehouse}: {exc}") from None
+        raise ExportError(f"cannot open the warehouse {describe(warehouse)}: {exc}") from None
+    if con is None:
+        raise ExportError(f"no warehouse at {describe(warehouse)}: load and close a month first")
     with con:
         close = latest_close(con, month)
         if close is None:

@@ -19,7 +19,7 @@ import re
 
 import duckdb
 
-from mpo_pipeline.warehouse.access import table_exists
+from mpo_pipeline.warehouse.access import supports_keys, table_exists
 
 SCHEMA = "finance"
 CLOSES_TABLE = f"{SCHEMA}.month_closes"
@@ -108,14 +108,31 @@ def ensure_finance_tables(con: duckdb.DuckDBPyConnection) -> None:
     """Create schema ``finance`` and both close tables when missing; bring an older statements
     table up to date (add the missing columns, widen narrower money columns; no row changes)."""
     con.execute(f"create schema if not exists {SCHEMA}")
-    con.execute(CLOSES_DDL)
-    con.execute(STATEMENTS_DDL)
+    if supports_keys(con):
+        con.execute(CLOSES_DDL)
+        con.execute(STATEMENTS_DDL)
+    else:
+        # A DuckLake has no PRIMARY KEY/UNIQUE constraints: the same tables without their keys.
+        # close_id stays unique because a close is only ever written under the writer lock, in
+        # one transaction that reads max(close_id).
+        con.execute(_without_keys(CLOSES_DDL))
+        con.execute(_without_keys(STATEMENTS_DDL))
     existing = table_columns(con, SCHEMA, "month_close_statements")
     for name, typ in STATEMENT_COLUMNS:
         if name not in existing:
             con.execute(f"alter table {STATEMENTS_TABLE} add column {name} {typ}")
         elif _is_narrower_decimal(existing[name], typ):
             con.execute(f"alter table {STATEMENTS_TABLE} alter column {name} set data type {typ}")
+
+
+def _without_keys(ddl: str) -> str:
+    """``ddl`` without its primary key (column constraint, table constraint and its comment)."""
+    kept = [
+        line.replace(" primary key", " not null")
+        for line in ddl.splitlines()
+        if not line.strip().startswith(("primary key", "-- currency: a month"))
+    ]
+    return "\n".join(kept).replace(",\n)", "\n)")
 
 
 def close_minor_unit(stored: int | None) -> int:

@@ -46,7 +46,7 @@ def prepare_environment(settings: Settings) -> Path:
     ensure_instance(home)
     os.environ["DAGSTER_HOME"] = str(home)
     os.environ["MPO_LAKE_DIR"] = str(settings.lake_dir.resolve())
-    os.environ["MPO_WAREHOUSE"] = str(settings.warehouse.resolve())
+    os.environ.update(settings.target.environment())
     # The read-only snapshot for BI (mpo_pipeline.warehouse.publish), resolved like the warehouse.
     os.environ["MPO_PUBLISHED_WAREHOUSE"] = str(settings.published_warehouse.resolve())
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "False")

@@ -23,6 +23,11 @@ leaves the previous snapshot in place and a hidden temp file that the next publi
 A byte copy plus pruning is what ``benchmarks/bench_publish.py`` measured fastest (a year of data:
 about four times faster than ``create table as select`` per relation or ``COPY FROM DATABASE``,
 which rewrite every row).
+
+A DuckLake warehouse (``MPO_WAREHOUSE=ducklake:...``) has no file to copy: step 1 instead creates
+the temporary file and fills it with ``create table as select`` per relation of the published
+schemas, read from the lake attached read-only (one DuckLake snapshot for the whole copy); steps 2
+and 3 are the same, so BI and the seller API read the same kind of file on every target.
 """
 
 from __future__ import annotations
@@ -41,7 +46,14 @@ from typing import Any
 
 import duckdb
 
-from mpo_pipeline.warehouse.access import connect_read_only
+from mpo_pipeline.config import WarehouseTarget
+from mpo_pipeline.warehouse.access import (
+    DUCKLAKE_ALIAS,
+    attach_ducklake,
+    connect_read_only,
+    load_extensions,
+    warehouse_exists,
+)
 from mpo_pipeline.warehouse.access import rows as query_rows
 from mpo_pipeline.warehouse.lock import warehouse_writer
 
@@ -98,7 +110,7 @@ class PublishReport:
     """What one publish did."""
 
     path: Path
-    source: Path
+    source: Path | str  # the warehouse file, or the DuckLake (password masked)
     published_at: datetime
     run_id: str | None
     tables: tuple[PublishedTable, ...]
@@ -145,18 +157,22 @@ def publish_warehouse(
     lock: bool = True,
     lock_timeout: float = 3600.0,
     on_wait: Callable[[str], None] | None = None,
+    target: WarehouseTarget | None = None,
 ) -> PublishReport:
     """Publish a snapshot of the warehouse ``private`` at ``published`` (see the module doc).
 
-    ``lock=False`` is for callers that already hold the writer lock of ``private``. Raises
+    ``target``: the warehouse when it is a DuckLake (``private`` then only anchors the writer
+    lock). ``lock=False`` is for callers that already hold the writer lock of ``private``. Raises
     ``PublishError`` (the previous snapshot untouched) when anything goes wrong.
     """
     started = time.perf_counter()
     private, published = Path(private).absolute(), Path(published).absolute()
     schemas = tuple(schemas)
-    if not private.is_file():
+    lake = target if target is not None and target.is_ducklake else None
+    source: Path | str = lake.describe() if lake is not None else private
+    if not (private.is_file() if lake is None else warehouse_exists(lake)):
         raise PublishError(
-            f"the warehouse {private} does not exist yet: nothing to publish. Load data first "
+            f"the warehouse {source} does not exist yet: nothing to publish. Load data first "
             "(make load START=... END=...), then publish."
         )
     if published.resolve() == private.resolve():
@@ -168,7 +184,9 @@ def publish_warehouse(
     descriptions = dbt_descriptions(manifest) if manifest is not None else {}
     published.parent.mkdir(parents=True, exist_ok=True)
     guard = (
-        warehouse_writer(private, timeout=lock_timeout, on_wait=on_wait) if lock else nullcontext()
+        warehouse_writer(lake or private, timeout=lock_timeout, on_wait=on_wait)
+        if lock
+        else nullcontext()
     )
     with guard:
         removed = _remove(stale_temp_files(published))
@@ -176,7 +194,11 @@ def publish_warehouse(
         try:
             published_at = datetime.now(UTC)
             copy_started = time.perf_counter()
-            _copy_with_logs(private, temp)
+            kinds = None
+            if lake is None:
+                _copy_with_logs(private, temp)
+            else:
+                kinds = _copy_from_ducklake(lake, temp, schemas)
             copy_seconds = time.perf_counter() - copy_started
             tables = _prune_and_describe(
                 temp,
@@ -184,7 +206,8 @@ def publish_warehouse(
                 descriptions=descriptions,
                 published_at=published_at,
                 run_id=run_id,
-                source=private,
+                source=source,
+                kinds=kinds,
             )
             _fsync(temp)
             leftovers = _logs_of(temp)
@@ -202,12 +225,12 @@ def publish_warehouse(
             if isinstance(exc, PublishError | KeyboardInterrupt | SystemExit):
                 raise
             raise PublishError(
-                f"publishing {private} to {published} failed ({type(exc).__name__}: {exc}); "
+                f"publishing {source} to {published} failed ({type(exc).__name__}: {exc}); "
                 "the previous snapshot is unchanged"
             ) from exc
     return PublishReport(
         path=published,
-        source=private,
+        source=source,
         published_at=published_at,
         run_id=run_id,
         tables=tuple(tables),
@@ -248,6 +271,37 @@ def _copy_with_logs(private: Path, temp: Path) -> None:
         shutil.copyfile(log, temp.with_name(temp.name + log.name[len(private.name) :]))
 
 
+def _copy_from_ducklake(
+    target: WarehouseTarget, temp: Path, schemas: tuple[str, ...]
+) -> dict[tuple[str, str], str]:
+    """Create ``temp`` with a table per relation of ``schemas`` in the DuckLake ``target`` (its
+    rows and column types, read in one transaction: one snapshot of the lake); return what each
+    one was in the lake (``table`` or ``view``)."""
+    kinds: dict[tuple[str, str], str] = {}
+    here = "publish_copy"
+    with closing(duckdb.connect(":memory:")) as con:
+        # The copy under a name of its own (DuckDB would name it after the file: "warehouse"),
+        # the lake under its usual one: dbt's views in it read "warehouse"."schema"."parent".
+        con.execute(f"attach {_literal(str(temp))} as {here}")
+        load_extensions(con)
+        attach_ducklake(con, target, read_only=True)
+        con.execute("begin")
+        for schema, name, kind in _relations(con, DUCKLAKE_ALIAS):
+            if schema not in schemas or name.endswith(DBT_LEFTOVERS):
+                continue
+            con.execute(f"create schema if not exists {here}.{_q(schema)}")
+            con.execute(
+                f"create table {here}.{_q(schema)}.{_q(name)} as "
+                f"select * from {DUCKLAKE_ALIAS}.{_q(schema)}.{_q(name)}"
+            )
+            kinds[(schema, name)] = kind
+        con.execute("commit")
+        con.execute(f"detach {DUCKLAKE_ALIAS}")
+        con.execute(f"checkpoint {here}")
+        con.execute(f"detach {here}")
+    return kinds
+
+
 def _prune_and_describe(
     temp: Path,
     *,
@@ -255,15 +309,20 @@ def _prune_and_describe(
     descriptions: dict[tuple[str, str], Description],
     published_at: datetime,
     run_id: str | None,
-    source: Path,
+    source: Path | str,
+    kinds: dict[tuple[str, str], str] | None = None,
 ) -> list[PublishedTable]:
-    """Turn the copy into the snapshot BI sees; return its tables."""
+    """Turn the copy into the snapshot BI sees; return its tables. ``kinds``: what each table was
+    in a DuckLake warehouse (its copy holds tables only)."""
     with closing(duckdb.connect(str(temp))) as con:
         con.execute("begin")  # one transaction: one commit for the hundreds of statements
         relations = _relations(con)
+        if kinds is not None:
+            # (their kind in the lake; in the copy every one is a table)
+            relations = [(s, n, kinds.get((s, n), kind)) for s, n, kind in relations]
         kept = [r for r in relations if r[0] in schemas and not r[1].endswith(DBT_LEFTOVERS)]
         # Views first become tables (they may read other schemas: before anything is dropped).
-        views = [(s, n) for s, n, kind in kept if kind == "view"]
+        views = [(s, n) for s, n, kind in kept if kind == "view" and kinds is None]
         for schema, name in views:
             con.execute(
                 f"create table {_q(schema)}.{_q(name + '__published')} as "
@@ -275,7 +334,7 @@ def _prune_and_describe(
             con.execute(f"alter table {_q(schema)}.{_q(name + '__published')} rename to {_q(name)}")
         for schema, name, kind in relations:
             if (schema, name, kind) not in kept and schema in schemas:
-                con.execute(f"drop {kind} {_q(schema)}.{_q(name)}")
+                con.execute(f"drop {kind if kinds is None else 'table'} {_q(schema)}.{_q(name)}")
         for (schema,) in con.execute(
             "select schema_name from duckdb_schemas() "
             "where database_name = current_database() and not internal"
@@ -297,15 +356,19 @@ def _prune_and_describe(
     return tables
 
 
-def _relations(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str]]:
+def _relations(
+    con: duckdb.DuckDBPyConnection, database: str | None = None
+) -> list[tuple[str, str, str]]:
+    """(schema, name, table|view) of ``database`` (the current one by default)."""
+    where = "current_database()" if database is None else _literal(database)
     return [
         (schema, name, kind)
         for schema, name, kind in con.execute(
             "select schema_name, table_name, 'table' from duckdb_tables() "
-            "where database_name = current_database() and not temporary "
+            f"where database_name = {where} and not temporary "
             "union all "
             "select schema_name, view_name, 'view' from duckdb_views() "
-            "where database_name = current_database() and not internal and not temporary "
+            f"where database_name = {where} and not internal and not temporary "
             "order by 1, 2"
         ).fetchall()
     ]
@@ -317,7 +380,7 @@ def _write_meta(
     schemas: tuple[str, ...],
     published_at: datetime,
     run_id: str | None,
-    source: Path,
+    source: Path | str,
 ) -> None:
     meta = _q(META_SCHEMA)
     con.execute(f"create schema {meta}")

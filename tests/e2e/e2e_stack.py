@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import yaml
 from e2e_graphql import GraphQL
-from e2e_postgres import PostgresServer
+from support.postgres import PostgresServer
 from support.processes import (
     BIN,
     REPO,

@@ -38,9 +38,9 @@ from e2e_lake import (
     days,
     warehouse_has_marts,
 )
-from e2e_postgres import available
 from e2e_queries import ASSET_NODES, ASSET_PARTITIONS, JOB_PARTITIONS
 from e2e_stack import LOCATION, Stack, dagster_stack
+from support.postgres import available
 from support.processes import REPO, patched_environ
 
 from mpo_pipeline.ingest.lake import stats_path

@@ -52,6 +52,7 @@ def published_warehouse(
             run_id=context.run.run_id,
             manifest=dbt_project.manifest_path,
             on_wait=context.log.info,
+            target=warehouse.target(),
         )
     except PublishError as exc:
         raise dg.Failure(description=str(exc)) from None
@@ -73,7 +74,7 @@ def published_warehouse(
         metadata={
             "published_at": dg.MetadataValue.timestamp(report.published_at),
             "path": dg.MetadataValue.path(str(report.path)),
-            "source_warehouse": dg.MetadataValue.path(str(report.source)),
+            "source_warehouse": dg.MetadataValue.path(str(report.source)),  # password masked
             "size_bytes": report.size_bytes,
             "tables": len(report.tables),
             "rows": report.rows,

@@ -1,4 +1,4 @@
-"""A throwaway PostgreSQL server for the end-to-end tests (``initdb`` + ``pg_ctl`` from PATH).
+"""A throwaway PostgreSQL server for the tests (``initdb`` + ``pg_ctl`` from PATH).
 
 PostgreSQL refuses to run as root. As root, the cluster is owned by an unprivileged system user
 (``postgres`` if it exists, else ``nobody``) and every server command runs through
@@ -15,6 +15,7 @@ import tempfile
 from pathlib import Path
 
 import psycopg2
+
 from support.processes import free_port, wait_until
 
 USER = "dagster"
