@@ -241,3 +241,67 @@
         max(as_of_date) as last_day
     from {{ as_of_dates }}
 {%- endmacro %}
+
+
+{#-
+    SQL select-list columns of a rolling mart's `final`, after its keys: the window's dates and how
+    complete it is (window_start .. previous_is_complete), from `windowed` (seller_portal_window_sums)
+    and `days_loaded` (seller_portal_days_loaded). No trailing comma.
+-#}
+{% macro seller_portal_window_dates(windowed='windowed', days_loaded='days_loaded') -%}
+        cast({{ windowed }}.as_of_date - {{ windowed }}.window_days + 1 as date) as window_start,
+        {{ windowed }}.as_of_date as window_end,
+        cast(coalesce({{ days_loaded }}.days_loaded, 0) as integer) as days_loaded,
+        coalesce({{ days_loaded }}.days_loaded, 0) = {{ windowed }}.window_days as is_complete,
+        cast({{ windowed }}.as_of_date - 2 * {{ windowed }}.window_days + 1 as date) as previous_window_start,
+        cast({{ windowed }}.as_of_date - {{ windowed }}.window_days as date) as previous_window_end,
+        cast(coalesce({{ days_loaded }}.previous_days_loaded, 0) as integer) as previous_days_loaded,
+        coalesce({{ days_loaded }}.previous_days_loaded, 0) = {{ windowed }}.window_days
+            as previous_is_complete
+{%- endmacro %}
+
+
+{#-
+    SQL select-list columns of a rolling mart's `final`: for the `counts` (BIGINT) and `money`
+    (DECIMAL) measures of the window, each measure, the ratios ctr, cpc, roas_same_seller and
+    roas_any_seller, then previous_m and m_change for every measure (NULL when no day of the
+    previous window is loaded; `days_loaded` as in seller_portal_days_loaded). No trailing comma.
+-#}
+{% macro seller_portal_window_measures(counts, money, days_loaded='days_loaded') -%}
+        {%- for m in counts %}
+            cast({{ m }} as bigint) as {{ m }},
+        {%- endfor %}
+        {%- for m in money %}
+            cast({{ m }} as {{ money_type() }}) as {{ m }},
+        {%- endfor %}
+
+        {{ safe_divide('clicks', 'impressions') }} as ctr,
+        {{ safe_divide('cost', 'clicks') }} as cpc,
+        {{ safe_divide('revenue_same_seller', 'cost') }} as roas_same_seller,
+        {{ safe_divide('revenue_any_seller', 'cost') }} as roas_any_seller,
+
+        -- NULL when no day of the previous window is loaded (before the first load)
+        {%- for m in counts %}
+            case
+                when {{ days_loaded }}.previous_days_loaded > 0 then cast(previous_{{ m }} as bigint)
+            end as previous_{{ m }},
+        {%- endfor %}
+        {%- for m in money %}
+            case
+                when {{ days_loaded }}.previous_days_loaded > 0
+                    then cast(previous_{{ m }} as {{ money_type() }})
+            end as previous_{{ m }},
+        {%- endfor %}
+        {%- for m in counts %}
+            case
+                when {{ days_loaded }}.previous_days_loaded > 0
+                    then cast({{ m }} - previous_{{ m }} as bigint)
+            end as {{ m }}_change,
+        {%- endfor %}
+        {%- for m in money %}
+            case
+                when {{ days_loaded }}.previous_days_loaded > 0
+                    then cast({{ m }} - previous_{{ m }} as {{ money_type() }})
+            end as {{ m }}_change{{ ',' if not loop.last }}
+        {%- endfor %}
+{%- endmacro %}
