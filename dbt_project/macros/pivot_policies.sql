@@ -61,3 +61,17 @@
         {{ key }}{{ "," if not loop.last }}
         {%- endfor %}
 {%- endmacro %}
+
+
+{#-
+    SQL: every row of `relation` (report_date, advertiser_id, currency, ...) with its currency
+    replaced by the one /advertisers showed on report_date (int_advertiser_currency_daily), kept as
+    stamped at extraction when that day has no snapshot of its own.
+-#}
+{% macro currency_of_report_date(relation) -%}
+    select {{ relation }}.* replace (coalesce(currencies.currency, {{ relation }}.currency) as currency)
+    from {{ relation }}
+    left join {{ ref('int_advertiser_currency_daily') }} as currencies
+        on {{ relation }}.advertiser_id = currencies.advertiser_id
+        and {{ relation }}.report_date = currencies.currency_date
+{%- endmacro %}

@@ -18,19 +18,9 @@ pivoted as (
 
 ),
 
-currencies as (
-
-    select * from {{ ref('int_advertiser_currency_daily') }}
-
-),
-
 final as (
 
-    select pivoted.* replace (coalesce(currencies.currency, pivoted.currency) as currency)
-    from pivoted
-    left join currencies
-        on pivoted.advertiser_id = currencies.advertiser_id
-        and pivoted.report_date = currencies.currency_date
+    {{ currency_of_report_date('pivoted') }}
 
 )
 
