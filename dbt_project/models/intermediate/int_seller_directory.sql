@@ -6,6 +6,7 @@
 -- (monthly_ad_spend_cap, cap_currency) feeds the seller portal (models/marts/seller_portal).
 {%- set input = seller_directory_input(ref('demo_seller_directory')) %}
 {%- set where = input.line_word ~ ' ' %}
+{%- set label = input.label | replace("'", "''") %}
 {%- set has_valid_from = 'valid_from' in input.optional %}
 
 with
@@ -143,42 +144,14 @@ problems as (
 
     union all
 
-    select
-        source_line,
-        'cap_currency ''' || cap_currency_text
-        || ''' is not an ISO 4217 code (3 capital letters; empty = the advertiser''s currency)'
-            as problem
-    from numbered
-    where cap_currency_text is not null and not regexp_full_match(cap_currency_text, '[A-Z]{3}')
-
-),
-
-located as (
-
-    select
-        problems.source_line,
-        '{{ where | replace("'", "''") }}' || problems.source_line
-        || coalesce(' (seller_name ''' || numbered.seller_name || ''')', '')
-        || ': ' || problems.problem as message
-    from problems
-    inner join numbered on problems.source_line = numbered.source_line
+    {{ currency_code_problems('numbered', 'cap_currency', 'cap_currency_text') }}
 
 ),
 
 verdict as (
 
-    -- the first 20 problems are listed, then how many more there are
-    select
-        count(*) as problem_count,
-        string_agg(message, '; ' order by problem_rank) filter (where problem_rank <= 20)
-        || case when count(*) > 20 then '; ... and ' || (count(*) - 20) || ' more' else '' end
-            as messages
-    from (
-        select
-            *,
-            row_number() over (order by source_line, message) as problem_rank
-        from located
-    ) as ranked
+    -- one message per problem: the first 20 are listed, then how many more there are
+    {{ input_problem_verdict('problems', 'numbered', where) }}
 
 ),
 
@@ -201,19 +174,12 @@ final as (
             when numbered.monthly_ad_spend_cap_value is not null then numbered.cap_currency_text
         end as cap_currency,
         numbered.source_line,
-        '{{ input.label | replace("'", "''") }}' as directory_source
+        '{{ label }}' as directory_source
 
     from numbered
     cross join verdict
     -- a directory with any problem fails the build with every problem listed
-    where case
-        when verdict.problem_count > 0
-            then error(
-                'invalid seller directory {{ input.label | replace("'", "''") }}: '
-                || verdict.problem_count || ' problem(s): ' || verdict.messages
-            )
-        else true
-    end
+    where {{ fail_on_input_problems('verdict', 'seller directory ' ~ label) }}
 
 )
 

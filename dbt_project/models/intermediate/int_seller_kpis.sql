@@ -145,42 +145,14 @@ problems as (
 
     union all
 
-    select
-        source_line,
-        'currency ''' || currency
-        || ''' is not an ISO 4217 code (3 capital letters; empty = the advertiser''s currency)'
-            as problem
-    from keyed
-    where currency is not null and not regexp_full_match(currency, '[A-Z]{3}')
-
-),
-
-located as (
-
-    select
-        problems.source_line,
-        '{{ where | replace("'", "''") }}' || problems.source_line
-        || coalesce(' (seller_name ''' || keyed.seller_name || ''')', '')
-        || ': ' || problems.problem as message
-    from problems
-    inner join keyed on problems.source_line = keyed.source_line
+    {{ currency_code_problems('keyed', 'currency', 'currency') }}
 
 ),
 
 verdict as (
 
-    -- the first 20 problems are listed, then how many more there are
-    select
-        count(*) as problem_count,
-        string_agg(message, '; ' order by problem_rank) filter (where problem_rank <= 20)
-        || case when count(*) > 20 then '; ... and ' || (count(*) - 20) || ' more' else '' end
-            as messages
-    from (
-        select
-            *,
-            row_number() over (order by source_line, message) as problem_rank
-        from located
-    ) as ranked
+    -- one message per problem: the first 20 are listed, then how many more there are
+    {{ input_problem_verdict('problems', 'keyed', where) }}
 
 ),
 
@@ -198,14 +170,7 @@ final as (
     from keyed
     cross join verdict
     -- a file with any problem fails the build with every problem listed
-    where case
-        when verdict.problem_count > 0
-            then error(
-                'invalid seller KPI file {{ label }}: '
-                || verdict.problem_count || ' problem(s): ' || verdict.messages
-            )
-        else true
-    end
+    where {{ fail_on_input_problems('verdict', 'seller KPI file ' ~ label) }}
 
 )
 
