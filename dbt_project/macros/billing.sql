@@ -95,3 +95,26 @@ where ({{ exact }}) is not null
         current_date
     {%- endif -%}
 {%- endmacro %}
+
+
+{#-
+    SQL: one row per `keys` of `relation` (columns of its rows, among them month, advertiser_id and
+    seller_id): the directory rate `rate` over the calendar month (rate_held_all_month: one value
+    all month, or changed), from the seller's directory rows (marts.dim_seller_rates_history) of
+    its name (marts.dim_sellers).
+-#}
+{% macro seller_month_rate(relation, rate, keys) -%}
+    select
+        {%- for key in keys %}
+        {{ relation }}.{{ key }},
+        {%- endfor %}
+        {{ rate_held_all_month(rate, history='history', month=relation ~ '.month') }}
+    from {{ relation }}
+    left join {{ ref('dim_sellers') }} as sellers
+        on {{ relation }}.advertiser_id = sellers.advertiser_id
+        and {{ relation }}.seller_id = sellers.seller_id
+    left join {{ ref('dim_seller_rates_history') }} as history
+        on sellers.seller_name = history.seller_name
+        and {{ overlaps_month(history='history', month=relation ~ '.month') }}
+    group by {% for key in keys %}{{ relation }}.{{ key }}{{ ', ' if not loop.last }}{% endfor %}
+{%- endmacro %}

@@ -5,6 +5,7 @@
 -- ad_margin = ad_billing_amount - media_cost, commission_amount = sum over the month's days of
 -- revenue_same_seller * commission_rate valid that day; contribution_margin = ad_margin +
 -- commission_amount (both already at the minor unit: it foots exactly).
+{%- set grain = ['month', 'advertiser_id', 'seller_id', 'currency'] %}
 with
 
 statements as (
@@ -16,18 +17,6 @@ statements as (
 billing_daily as (
 
     select * from {{ ref('fct_seller_billing_daily') }}
-
-),
-
-sellers as (
-
-    select * from {{ ref('dim_sellers') }}
-
-),
-
-rates_history as (
-
-    select * from {{ ref('dim_seller_rates_history') }}
 
 ),
 
@@ -48,20 +37,7 @@ commissions as (
 month_rates as (
 
     -- the directory's commission rate over the calendar month: one value all month, or changed
-    select
-        statements.month,
-        statements.advertiser_id,
-        statements.seller_id,
-        statements.currency,
-        {{ rate_held_all_month('commission_rate', history='history', month='statements.month') }}
-    from statements
-    left join sellers
-        on statements.advertiser_id = sellers.advertiser_id
-        and statements.seller_id = sellers.seller_id
-    left join rates_history as history
-        on sellers.seller_name = history.seller_name
-        and {{ overlaps_month(history='history', month='statements.month') }}
-    group by statements.month, statements.advertiser_id, statements.seller_id, statements.currency
+    {{ seller_month_rate('statements', 'commission_rate', grain) }}
 
 ),
 

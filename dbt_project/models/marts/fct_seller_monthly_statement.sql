@@ -21,12 +21,6 @@ sellers as (
 
 ),
 
-rates_history as (
-
-    select * from {{ ref('dim_seller_rates_history') }}
-
-),
-
 minor_units as (
 
     select * from {{ ref('currency_minor_units') }}
@@ -57,19 +51,7 @@ monthly as (
 month_rates as (
 
     -- the directory's ad fee rate over the calendar month: one value all month, or changed
-    select
-        monthly.month,
-        monthly.advertiser_id,
-        monthly.seller_id,
-        {{ rate_held_all_month('ad_fee_rate', history='history', month='monthly.month') }}
-    from monthly
-    left join sellers
-        on monthly.advertiser_id = sellers.advertiser_id
-        and monthly.seller_id = sellers.seller_id
-    left join rates_history as history
-        on sellers.seller_name = history.seller_name
-        and {{ overlaps_month(history='history', month='monthly.month') }}
-    group by monthly.month, monthly.advertiser_id, monthly.seller_id
+    {{ seller_month_rate('monthly', 'ad_fee_rate', ['month', 'advertiser_id', 'seller_id']) }}
 
 ),
 
