@@ -23,3 +23,23 @@
         cast(window_end as date) as window_end,
         cast(extracted_at as timestamp with time zone) as extracted_at
 {%- endmacro %}
+
+
+{#-
+    Key columns of a stats file, renamed and cast, in this order: report_date, advertiser_id, the
+    ids of `entities` (e.g. ['campaign', 'seller'] -> campaign_id, seller_id from the API's
+    "campaignId", "sellerId"), attribution_policy, the names of `named` (e.g. ['seller'] ->
+    seller_name from "sellerName"), api_day. No trailing comma.
+-#}
+{% macro stats_key_columns(entities, named=[]) -%}
+        cast(report_date as date) as report_date,
+        cast("advertiserId" as bigint) as advertiser_id,
+        {%- for entity in entities %}
+        cast("{{ entity }}Id" as bigint) as {{ entity }}_id,
+        {%- endfor %}
+        cast(policy as varchar) as attribution_policy,
+        {%- for entity in named %}
+        cast("{{ entity }}Name" as varchar) as {{ entity }}_name,
+        {%- endfor %}
+        cast(day as date) as api_day
+{%- endmacro %}

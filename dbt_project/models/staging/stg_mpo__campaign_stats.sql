@@ -11,11 +11,7 @@ renamed as (
 
     select
         -- keys
-        cast(report_date as date) as report_date,
-        cast("advertiserId" as bigint) as advertiser_id,
-        cast("campaignId" as bigint) as campaign_id,
-        cast(policy as varchar) as attribution_policy,
-        cast(day as date) as api_day,
+        {{ stats_key_columns(['campaign']) }},
 
         -- additive metrics: counts BIGINT, money DECIMAL(18, 4) cast per row before any sum
         {{ stats_metric_columns() }},

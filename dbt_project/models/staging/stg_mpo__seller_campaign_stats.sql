@@ -11,13 +11,7 @@ renamed as (
 
     select
         -- keys
-        cast(report_date as date) as report_date,
-        cast("advertiserId" as bigint) as advertiser_id,
-        cast("campaignId" as bigint) as campaign_id,
-        cast("sellerId" as bigint) as seller_id,
-        cast(policy as varchar) as attribution_policy,
-        cast("sellerName" as varchar) as seller_name,
-        cast(day as date) as api_day,
+        {{ stats_key_columns(['campaign', 'seller'], named=['seller']) }},
 
         -- additive metrics: counts BIGINT, money DECIMAL(18, 4) cast per row before any sum
         {{ stats_metric_columns() }},
