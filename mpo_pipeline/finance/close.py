@@ -3,8 +3,8 @@
 A close appends one row to ``finance.month_closes`` and the month's rows of
 ``marts.fct_seller_monthly_statement`` to ``finance.month_close_statements`` under a new
 ``close_id``, in one transaction. On a DuckLake the close also records the snapshot it read the
-statement at (``source_snapshot_id``): the statement can be rebuilt from it later (time travel). A closed month is closed again only with ``reopen`` and a reason;
-earlier closes stay as they were.
+statement at (``source_snapshot_id``): the statement can be rebuilt from it later (time travel).
+A closed month is closed again only with ``reopen`` and a reason; earlier closes stay as they were.
 """
 
 from __future__ import annotations
