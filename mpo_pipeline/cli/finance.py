@@ -188,12 +188,22 @@ def print_close(console: Console, record: CloseRecord, totals: list[dict]) -> No
         console.print(f"reason: {record.reason}")
 
 
-def export_statement(month: date, out: Path, console: Console, fmt: str = "auto") -> int:
-    """Write the latest close of ``month`` to ``out`` (CSV and/or Parquet); return an exit code."""
+def export_statement(
+    month: date, out: Path, console: Console, fmt: str = "auto", *, as_closed: bool = False
+) -> int:
+    """Write the latest close of ``month`` to ``out`` (CSV and/or Parquet); return an exit code.
+
+    ``as_closed``: the statement rebuilt from the DuckLake snapshot the close read, written only if
+    it equals the frozen rows (a DuckDB file has no time travel: ExportError, exit code 2)."""
     from mpo_pipeline.finance.export import export_statement as export
 
     settings = Settings.from_env(require_credentials=False)
-    written = export(settings.target, month.replace(day=1), out, fmt)
+    written = export(settings.target, month.replace(day=1), out, fmt, as_closed=as_closed)
+    if as_closed:
+        console.print(
+            f"{month:%Y-%m}: rebuilt from the DuckLake snapshot its latest close read; "
+            "equal to the frozen close rows"
+        )
     for path in written:
         console.print(f"[green]wrote[/] {path}")
     return 0

@@ -147,7 +147,9 @@ def _export_statement(args: argparse.Namespace) -> int:
     from mpo_pipeline.cli.finance import export_statement
     from mpo_pipeline.core.dates import parse_month
 
-    return export_statement(parse_month(args.month), Path(args.out), console, fmt=args.format)
+    return export_statement(
+        parse_month(args.month), Path(args.out), console, fmt=args.format, as_closed=args.as_closed
+    )
 
 
 def _docs(args: argparse.Namespace) -> int:
@@ -232,6 +234,12 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["auto", "csv", "parquet", "both"],
         default="auto",
         help="auto (by --out suffix, default), csv, parquet, or both (FILE.csv and FILE.parquet)",
+    )
+    export.add_argument(
+        "--as-closed",
+        action="store_true",
+        help="rebuild the statement from the DuckLake snapshot the close read and check it equals "
+        "the close (time travel: DuckLake warehouse only)",
     )
     sub.add_parser("publish", help="publish the warehouse for BI now (read-only snapshot)")
     sub.add_parser("published", help="where BI's read-only snapshot is and how fresh it is")

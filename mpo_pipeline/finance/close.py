@@ -2,8 +2,9 @@
 
 A close appends one row to ``finance.month_closes`` and the month's rows of
 ``marts.fct_seller_monthly_statement`` to ``finance.month_close_statements`` under a new
-``close_id``, in one transaction. A closed month is closed again only with ``reopen`` and a reason;
-earlier closes stay as they were.
+``close_id``, in one transaction. On a DuckLake the close also records the snapshot it read the
+statement at (``source_snapshot_id``): the statement can be rebuilt from it later (time travel).
+A closed month is closed again only with ``reopen`` and a reason; earlier closes stay as they were.
 """
 
 from __future__ import annotations
@@ -22,10 +23,12 @@ from mpo_pipeline.finance.schema import (
     STATEMENT_COLUMNS,
     STATEMENTS_TABLE,
     close_minor_unit,
+    close_select_list,
     ensure_finance_tables,
     finance_tables_exist,
     table_columns,
 )
+from mpo_pipeline.warehouse.access import current_snapshot_id
 from mpo_pipeline.warehouse.access import rows as query_rows
 
 STATEMENT = "marts.fct_seller_monthly_statement"
@@ -66,9 +69,16 @@ class CloseRecord:
     is_reopen: bool
     run_id: str | None
     statement_rows: int
+    # The DuckLake snapshot the close read the statement mart at; None on a DuckDB file and for
+    # closes made before the column existed.
+    source_snapshot_id: int | None = None
 
 
 _RECORD_COLUMNS = ", ".join(f.name for f in fields(CloseRecord))
+
+
+def _record_select_list(con: duckdb.DuckDBPyConnection) -> str:
+    return close_select_list(con, [f.name for f in fields(CloseRecord)])
 
 
 @dataclass(frozen=True)
@@ -86,7 +96,7 @@ def latest_close(con: duckdb.DuckDBPyConnection, month: date) -> CloseRecord | N
     if not finance_tables_exist(con):
         return None
     rows = con.execute(
-        f"select {_RECORD_COLUMNS} from {CLOSES_TABLE} where month = ? "
+        f"select {_record_select_list(con)} from {CLOSES_TABLE} where month = ? "
         "order by close_id desc limit 1",
         [month.replace(day=1)],
     ).fetchall()
@@ -98,7 +108,7 @@ def get_close(con: duckdb.DuckDBPyConnection, close_id: int) -> CloseRecord | No
     if not finance_tables_exist(con):
         return None
     rows = con.execute(
-        f"select {_RECORD_COLUMNS} from {CLOSES_TABLE} where close_id = ?", [close_id]
+        f"select {_record_select_list(con)} from {CLOSES_TABLE} where close_id = ?", [close_id]
     ).fetchall()
     return CloseRecord(*rows[0]) if rows else None
 
@@ -165,6 +175,8 @@ def record_close(
     ensure_finance_tables(con)
     con.execute("begin transaction")
     try:
+        # A DuckLake transaction reads one snapshot from its start: the one the statement is read at
+        snapshot = current_snapshot_id(con)
         close_id, version = con.execute(
             f"select coalesce(max(close_id), 0) + 1, "
             f"coalesce(max(close_version) filter (where month = ?), 0) + 1 from {CLOSES_TABLE}",
@@ -190,6 +202,7 @@ def record_close(
             is_reopen=version > 1,
             run_id=request.run_id,
             statement_rows=rows,
+            source_snapshot_id=snapshot,
         )
         values = [getattr(record, f.name) for f in fields(CloseRecord)]
         con.execute(

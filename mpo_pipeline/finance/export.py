@@ -5,6 +5,11 @@ The CSV has one line per seller (``line_type = seller``) then one total line per
 written with their currency's minor unit (``1234`` yen, ``12.30`` euros), exact amounts as they are
 (``0.000012``). Files are written to a temporary name and renamed into place, so a failed export
 leaves no half file.
+
+With ``as_closed`` (a DuckLake warehouse only) the statement is rebuilt from the DuckLake snapshot
+the latest close read (``source_snapshot_id``: ``marts.fct_seller_monthly_statement at (version =>
+n)``) and written only if it equals the frozen close rows: the proof that the close froze what the
+warehouse held then, whatever later dbt runs changed in the mart.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ import pyarrow.parquet as pq
 
 from mpo_pipeline.config import WarehouseTarget
 from mpo_pipeline.finance import money
-from mpo_pipeline.finance.close import CloseRecord, latest_close
+from mpo_pipeline.finance.close import STATEMENT, CloseRecord, latest_close
 from mpo_pipeline.finance.schema import (
     ADDITIVE_COLUMNS,
     BILLED_COLUMNS,
@@ -66,13 +71,24 @@ def output_paths(out: Path, fmt: str = "auto") -> list[Path]:
 
 
 def export_statement(
-    warehouse: WarehouseTarget | Path, month: date, out: Path, fmt: str = "auto"
+    warehouse: WarehouseTarget | Path,
+    month: date,
+    out: Path,
+    fmt: str = "auto",
+    *,
+    as_closed: bool = False,
 ) -> list[Path]:
-    """Write the latest close of ``month`` in ``warehouse`` to ``out``; return the files written."""
+    """Write the latest close of ``month`` in ``warehouse`` to ``out``; return the files written.
+
+    ``as_closed``: write the statement rebuilt from the DuckLake snapshot the close read, after
+    checking it equals the frozen rows (see :func:`read_as_closed`)."""
     paths = output_paths(out, fmt)
     for path in paths:
         _check_writable(path)
-    close, table = read_latest_close(warehouse, month)
+    if as_closed:
+        close, table = read_as_closed(warehouse, month)
+    else:
+        close, table = read_latest_close(warehouse, month)
     for path in paths:
         if path.suffix.lower() == ".parquet":
             _atomic(path, lambda tmp: pq.write_table(_with_close(close, table), tmp))
@@ -85,26 +101,77 @@ def read_latest_close(
     warehouse: WarehouseTarget | Path, month: date
 ) -> tuple[CloseRecord, pa.Table]:
     """The latest close of ``month`` and its frozen rows (read-only on the warehouse)."""
+    with _open(warehouse) as con:
+        close = _latest_close(con, month)
+        table = _frozen_rows(con, close)
+    return close, table
+
+
+def read_as_closed(warehouse: WarehouseTarget | Path, month: date) -> tuple[CloseRecord, pa.Table]:
+    """The latest close of ``month`` and its statement rebuilt from the DuckLake snapshot the close
+    read, checked equal to the frozen rows; ExportError on a DuckDB file (no time travel), for a
+    close that recorded no snapshot, or when the two differ."""
+    if isinstance(warehouse, Path) or warehouse.kind == "file":
+        raise ExportError(
+            f"--as-closed needs time travel, which needs a DuckLake warehouse "
+            f"(MPO_WAREHOUSE=ducklake:...): {describe(warehouse)} is a DuckDB file"
+        )
+    with _open(warehouse) as con:
+        close = _latest_close(con, month)
+        if close.source_snapshot_id is None:
+            raise ExportError(
+                f"close {close.close_id} of {month:%Y-%m} recorded no DuckLake snapshot (made "
+                "on a DuckDB file or before snapshots were recorded): it cannot be rebuilt"
+            )
+        frozen = _frozen_rows(con, close)
+        columns = ", ".join(f"cast({name} as {typ}) as {name}" for name, typ in STATEMENT_COLUMNS)
+        try:
+            rebuilt = con.sql(
+                f"select {columns} from {STATEMENT} at (version => ?) where month = ? "
+                "order by advertiser_id, currency, seller_id",
+                params=[close.source_snapshot_id, close.month],
+            ).to_arrow_table()
+        except duckdb.Error as exc:
+            raise ExportError(
+                f"cannot read {STATEMENT} at DuckLake snapshot {close.source_snapshot_id} "
+                f"(close {close.close_id}; expired snapshots cannot be read): {exc}"
+            ) from None
+    if rebuilt.to_pylist() != frozen.to_pylist():
+        raise ExportError(
+            f"{month:%Y-%m}: the statement at DuckLake snapshot {close.source_snapshot_id} "
+            f"({rebuilt.num_rows} rows) differs from the rows close {close.close_id} froze "
+            f"({frozen.num_rows} rows)"
+        )
+    return close, rebuilt
+
+
+def _open(warehouse: WarehouseTarget | Path) -> duckdb.DuckDBPyConnection:
     try:
         con = connect_existing(warehouse)
     except duckdb.Error as exc:
         raise ExportError(f"cannot open the warehouse {describe(warehouse)}: {exc}") from None
     if con is None:
         raise ExportError(f"no warehouse at {describe(warehouse)}: load and close a month first")
-    with con:
-        close = latest_close(con, month)
-        if close is None:
-            raise ExportError(
-                f"{month:%Y-%m} was never closed: run `mpo-pipeline close --month {month:%Y-%m}`"
-            )
-        # closes older than a column read it as NULL (schema.LEGACY_CLOSE_MINOR_UNIT for the unit)
-        columns = statement_select_list(con)
-        table = con.sql(
-            f"select {columns} from {STATEMENTS_TABLE} where close_id = ? "
-            "order by advertiser_id, currency, seller_id",
-            params=[close.close_id],
-        ).to_arrow_table()
-    return close, table
+    return con
+
+
+def _latest_close(con: duckdb.DuckDBPyConnection, month: date) -> CloseRecord:
+    close = latest_close(con, month)
+    if close is None:
+        raise ExportError(
+            f"{month:%Y-%m} was never closed: run `mpo-pipeline close --month {month:%Y-%m}`"
+        )
+    return close
+
+
+def _frozen_rows(con: duckdb.DuckDBPyConnection, close: CloseRecord) -> pa.Table:
+    # closes older than a column read it as NULL (schema.LEGACY_CLOSE_MINOR_UNIT for the unit)
+    columns = statement_select_list(con)
+    return con.sql(
+        f"select {columns} from {STATEMENTS_TABLE} where close_id = ? "
+        "order by advertiser_id, currency, seller_id",
+        params=[close.close_id],
+    ).to_arrow_table()
 
 
 def currency_totals(rows: Iterable[dict]) -> list[dict]:

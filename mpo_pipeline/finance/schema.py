@@ -11,6 +11,10 @@ added with ``alter table ... add column`` (NULL in the older closes) and narrowe
 widened to the current type (lossless: every stored value stays the same). Readers select the
 columns through :func:`statement_select_list`, so older closes stay readable even on a read-only
 connection to a table that was never migrated.
+
+The closes table gained ``source_snapshot_id`` (the DuckLake snapshot a close read the statement
+from, NULL on a DuckDB file and in older closes) the same way: added when missing, read as NULL
+through :func:`close_select_list` where it is not there yet.
 """
 
 from __future__ import annotations
@@ -75,6 +79,9 @@ EXACT_MONEY_COLUMNS = tuple(c for c in MONEY_COLUMNS if c not in BILLED_COLUMNS)
 # Additive statement columns in statement order: what totals and adjustments are made of.
 ADDITIVE_COLUMNS = tuple(c for c, _ in STATEMENT_COLUMNS if c in COUNT_COLUMNS + MONEY_COLUMNS)
 
+# Columns of finance.month_closes added after its first version, with their types.
+LATER_CLOSE_COLUMNS = {"source_snapshot_id": "bigint"}
+
 CLOSES_DDL = f"""
 create table if not exists {CLOSES_TABLE} (
     close_id bigint primary key,
@@ -85,7 +92,8 @@ create table if not exists {CLOSES_TABLE} (
     reason varchar,
     is_reopen boolean not null,
     run_id varchar,
-    statement_rows bigint not null
+    statement_rows bigint not null,
+    source_snapshot_id bigint
 )
 """
 
@@ -105,8 +113,8 @@ create table if not exists {STATEMENTS_TABLE} (
 
 
 def ensure_finance_tables(con: duckdb.DuckDBPyConnection) -> None:
-    """Create schema ``finance`` and both close tables when missing; bring an older statements
-    table up to date (add the missing columns, widen narrower money columns; no row changes)."""
+    """Create schema ``finance`` and both close tables when missing; bring older tables up to date
+    (add the missing columns, widen narrower money columns; no row changes)."""
     con.execute(f"create schema if not exists {SCHEMA}")
     if supports_keys(con):
         con.execute(CLOSES_DDL)
@@ -117,6 +125,10 @@ def ensure_finance_tables(con: duckdb.DuckDBPyConnection) -> None:
         # one transaction that reads max(close_id).
         con.execute(_without_keys(CLOSES_DDL))
         con.execute(_without_keys(STATEMENTS_DDL))
+    have = table_columns(con, SCHEMA, "month_closes")
+    for name, typ in LATER_CLOSE_COLUMNS.items():
+        if name not in have:
+            con.execute(f"alter table {CLOSES_TABLE} add column {name} {typ}")
     existing = table_columns(con, SCHEMA, "month_close_statements")
     for name, typ in STATEMENT_COLUMNS:
         if name not in existing:
@@ -157,6 +169,18 @@ def statement_select_list(con: duckdb.DuckDBPyConnection) -> str:
     return ", ".join(
         name if name in existing else f"cast(null as {typ}) as {name}"
         for name, typ in STATEMENT_COLUMNS
+    )
+
+
+def close_select_list(con: duckdb.DuckDBPyConnection, names: list[str]) -> str:
+    """The select list of ``names`` from ``finance.month_closes``: a later column the table does
+    not have yet reads as a typed NULL (a close table older than it, on a read-only connection)."""
+    existing = table_columns(con, SCHEMA, "month_closes")
+    return ", ".join(
+        name
+        if name in existing or name not in LATER_CLOSE_COLUMNS
+        else f"cast(null as {LATER_CLOSE_COLUMNS[name]}) as {name}"
+        for name in names
     )
 
 

@@ -194,5 +194,14 @@ def supports_keys(con: duckdb.DuckDBPyConnection) -> bool:
     return not found or found[0][0] != "ducklake"
 
 
+def current_snapshot_id(con: duckdb.DuckDBPyConnection) -> int | None:
+    """The DuckLake snapshot the connection reads (inside a transaction: the one it started on),
+    or None on a DuckDB file (it has no snapshots to go back to)."""
+    if supports_keys(con):
+        return None
+    found = con.execute("select id from ducklake_current_snapshot(current_database())").fetchall()
+    return int(found[0][0])
+
+
 def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"

@@ -13,9 +13,12 @@ import pytest
 import yaml
 from support.processes import REPO
 
+from mpo_pipeline.config import WarehouseTarget
+
 SERVICES = {"postgres", "init", "code", "webserver", "daemon", "simulator", "bi"}
+DUCKLAKE_SERVICES = {"ducklake-init", "s3", "s3-init"}  # profile `ducklake`
 DAGSTER_SERVICES = ("init", "code", "webserver", "daemon")
-SECRET_NAME = re.compile(r"PASSWORD|SECRET|TOKEN|CLIENT_ID|API_KEY", re.IGNORECASE)
+SECRET_NAME = re.compile(r"PASSWORD|SECRET|TOKEN|CLIENT_ID|API_KEY|ACCESS_KEY", re.IGNORECASE)
 INTERPOLATION = re.compile(r"^\$\{[A-Z0-9_]+(:?[-?][^}]*)?\}$")
 
 
@@ -56,7 +59,7 @@ def _dockerfile() -> str:
 
 
 def test_compose_has_the_expected_services_and_commands(services: dict[str, dict]) -> None:
-    assert set(services) == SERVICES
+    assert set(services) == SERVICES | DUCKLAKE_SERVICES
     assert services["postgres"]["image"].startswith("postgres:15")
     code = _command(services["code"])
     assert "dagster code-server start -m mpo_pipeline.definitions -h 0.0.0.0 -p 4000" in code
@@ -81,14 +84,28 @@ def test_every_long_running_service_has_a_healthcheck(services: dict[str, dict])
     assert "127.0.0.1:3000/server_info" in _healthcheck(services["webserver"])
     assert "liveness-check" in _healthcheck(services["daemon"])
     assert "/health" in _healthcheck(services["simulator"])
+    assert "9333/cluster/status" in _healthcheck(services["s3"])
+    assert "healthcheck" not in services["ducklake-init"]  # one-shot
+    assert "healthcheck" not in services["s3-init"]  # one-shot
     assert "healthcheck" not in services["init"]  # one-shot
 
 
 def test_start_order_follows_health(services: dict[str, dict]) -> None:
-    def depends(name: str) -> dict[str, str]:
-        return {k: v["condition"] for k, v in services[name]["depends_on"].items()}
+    def depends(name: str, *, required: bool = True) -> dict[str, str]:
+        return {
+            k: v["condition"]
+            for k, v in services[name]["depends_on"].items()
+            if v.get("required", True) == required
+        }
 
     assert depends("init") == {"postgres": "service_healthy"}
+    # the profile `ducklake`'s one-shots, when it is on (required: false: ignored when it is off)
+    assert depends("init", required=False) == {
+        "ducklake-init": "service_completed_successfully",
+        "s3-init": "service_completed_successfully",
+    }
+    assert depends("ducklake-init") == {"postgres": "service_healthy"}
+    assert depends("s3-init") == {"s3": "service_healthy"}
     assert depends("code") == {"init": "service_completed_successfully"}
     assert depends("webserver") == {"code": "service_healthy"}
     assert depends("daemon") == {"code": "service_healthy"}
@@ -118,7 +135,8 @@ def test_volumes_are_declared_and_mounted_where_the_data_lives(
     assert "postgres_data:/var/lib/postgresql/data" in postgres_mounts
     environment = services["code"]["environment"]
     assert environment["MPO_DATA_DIR"] == "/data"
-    assert environment["MPO_WAREHOUSE"].startswith("/data/")
+    # a DuckDB file on the volume unless MPO_COMPOSE_WAREHOUSE names a DuckLake (profile ducklake)
+    assert environment["MPO_WAREHOUSE"] == "${MPO_COMPOSE_WAREHOUSE:-/data/warehouse.duckdb}"
     assert environment["MPO_LAKE_DIR"].startswith("/data/")
 
 
@@ -171,6 +189,48 @@ def test_secrets_come_from_env_file_never_inlined(services: dict[str, dict]) -> 
     ignored = (REPO / ".dockerignore").read_text().splitlines()
     assert ".env" in ignored
     assert ".env" in (REPO / ".gitignore").read_text().splitlines()
+
+
+def test_the_ducklake_profile_puts_the_warehouse_in_postgres_and_s3(
+    compose: dict, services: dict[str, dict]
+) -> None:
+    """Profile `ducklake`: the catalog in a database of its own on the compose PostgreSQL, the data
+    files in SeaweedFS's S3; the pipeline's services get the target and the credentials as
+    ${VAR} references only (no literal secret), and run on the file without the profile."""
+    for name in DUCKLAKE_SERVICES:
+        assert services[name]["profiles"] == ["ducklake"], name
+    s3 = services["s3"]
+    assert s3["image"].startswith("chrislusf/seaweedfs")
+    assert _command(s3).startswith("server ") and " -s3" in _command(s3)
+    assert "s3_data" in compose["volumes"] and not s3.get("ports")
+    assert "s3.bucket.create" in _command(services["s3-init"])
+    assert "weed shell -master=s3:9333" in _command(services["s3-init"])
+    catalog = services["ducklake-init"]
+    assert catalog["image"].startswith("postgres:15")
+    assert "create database" in _command(catalog) and catalog["environment"]["PGHOST"] == "postgres"
+    for name in DAGSTER_SERVICES:
+        environment = services[name]["environment"]
+        assert environment["MPO_WAREHOUSE_DATA_PATH"] == "${MPO_COMPOSE_WAREHOUSE_DATA_PATH:-}"
+        assert environment["PGPASSWORD"] == "${DAGSTER_PG_PASSWORD:-}"
+        assert environment["AWS_ACCESS_KEY_ID"] == "${MPO_S3_ACCESS_KEY_ID:-}"
+        assert environment["AWS_SECRET_ACCESS_KEY"] == "${MPO_S3_SECRET_ACCESS_KEY:-}"
+        assert environment["AWS_ENDPOINT_URL"] == "${MPO_S3_ENDPOINT_URL:-http://s3:8333}"
+    for name in ("s3", "ducklake-init"):
+        for key, value in services[name]["environment"].items():
+            if SECRET_NAME.search(key):
+                # a reference that must be set: the service refuses to start without it
+                assert INTERPOLATION.match(value) and ":?" in value, f"{name}.{key}"
+    # The example in the file's header is the one a .env needs, and parses as a DuckLake target.
+    header = (REPO / "docker-compose.yml").read_text().split("\nname:")[0]
+    example = re.search(r"MPO_COMPOSE_WAREHOUSE=(.+)", header).group(1).strip()
+    data_path = re.search(r"MPO_COMPOSE_WAREHOUSE_DATA_PATH=(\S+)", header).group(1)
+    target = WarehouseTarget.parse(example, data_path)
+    assert target.kind == "ducklake-postgres" and target.data_path.startswith("s3://")
+    assert "password" not in example.lower()
+    bucket = services["s3-init"]["environment"]["BUCKET"]
+    assert bucket == "${MPO_S3_BUCKET:-mpo-warehouse}" and data_path.startswith(
+        "s3://mpo-warehouse/"
+    )
 
 
 def test_dagster_home_in_compose_is_where_the_image_puts_dagster_yaml(

@@ -27,6 +27,7 @@ from mpo_pipeline.finance.close import (
     MonthContext,
     close_month,
     close_totals,
+    get_close,
     latest_close,
 )
 from mpo_pipeline.finance.export import export_statement
@@ -91,6 +92,7 @@ def test_close_freezes_the_month_statement(world):
             "is_reopen": False,
             "run_id": "run-1",
             "statement_rows": 3,
+            "source_snapshot_id": None,  # a DuckDB file has no snapshots
         }
     ]
     totals = close_totals(con, 1)
@@ -229,7 +231,8 @@ SEPTEMBER = date(2026, 9, 1)
 def _legacy_close(con) -> list[dict]:
     """Close tables of the first version, holding one close of September; its frozen rows."""
     con.execute("create schema finance")
-    con.execute(CLOSES_DDL)
+    # the first closes table had no source_snapshot_id
+    con.execute(CLOSES_DDL.replace(",\n    source_snapshot_id bigint", ""))
     columns = ", ".join(f"{name} {typ}" for name, typ in LEGACY_COLUMNS)
     con.execute(
         "create table finance.month_close_statements (close_id bigint not null, "
@@ -291,6 +294,9 @@ def test_older_close_table_gains_the_new_columns_without_touching_a_row(world):
     assert types["ad_fee_rate_changed_in_month"] == "BOOLEAN"
     assert types["media_cost"] == types["revenue_any_seller"] == "DECIMAL(38,9)"
     assert types["ad_billing_amount"] == "DECIMAL(38,4)"
+    # the closes table gained source_snapshot_id: NULL for the old close and on a DuckDB file
+    assert get_close(con, 1).source_snapshot_id is None
+    assert record.source_snapshot_id is None
     # the old close: same values, the new columns NULL
     [old] = _frozen(con, 1)
     assert {k: v for k, v in old.items() if k in before[0]} == before[0]
@@ -313,6 +319,7 @@ def test_older_close_is_readable_before_any_migration(tmp_path):
     # read-only, as the export and the CLI open it: nothing can be migrated
     with duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True) as ro:
         [total] = close_totals(ro, 1)
+        assert latest_close(ro, SEPTEMBER).source_snapshot_id is None
     assert total["currency_minor_unit"] == 2 and total["media_cost"] == Decimal("1000.1234")
     [path] = export_statement(tmp_path / "w.duckdb", SEPTEMBER, tmp_path / "sep.csv")
     with open(path, newline="", encoding="utf-8-sig") as handle:

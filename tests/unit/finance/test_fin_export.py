@@ -120,6 +120,18 @@ def test_cli_reports_errors_with_exit_code_2(warehouse, tmp_path, monkeypatch, c
     assert "2026-09 was never closed" in err
 
 
+def test_as_closed_needs_a_ducklake(warehouse, tmp_path, monkeypatch, capsys):
+    """A DuckDB file keeps no snapshots: --as-closed refuses, exit code 2, and writes nothing."""
+    out = tmp_path / "oct.csv"
+    with pytest.raises(ExportError, match=r"needs a DuckLake warehouse .* is a DuckDB file"):
+        export_statement(warehouse, OCTOBER, out, as_closed=True)
+    monkeypatch.setenv("MPO_WAREHOUSE", str(warehouse))
+    assert (
+        cli.main(["export-statement", "--month", "2026-10", "--out", str(out), "--as-closed"]) == 2
+    )
+    assert "time travel" in capsys.readouterr().err and not out.exists()
+
+
 def test_money_is_shown_with_the_minor_unit_of_its_currency(tmp_path):
     """Billed amounts with the currency's minor unit (whole yen, euro cents), exact amounts as
     they are: in the CSV export and in the totals `mpo-pipeline close` prints."""
