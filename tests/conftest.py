@@ -27,6 +27,7 @@ _FIRST = (
     "tests/reliability/",
     "tests/e2e/",
     "tests/integration/finance/",
+    "tests/integration/ducklake/",
     "tests/integration/dbt/",
 )
 
