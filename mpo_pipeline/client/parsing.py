@@ -38,9 +38,10 @@ from .stats_schema import (
     RATIO,
     ColumnPlan,
     StatsRequest,
+    interval_type,
     plan_columns,
 )
-from .stats_table import ParsedStats, finish_table
+from .stats_table import IntervalParser, ParsedStats, finish_table
 from .stats_values import convert_column
 
 CHUNK_ROWS = 4_096  # rows per step when the envelope decoder split them
@@ -300,8 +301,9 @@ def _decode_buffer(
 class _Rows:
     """Arrow columns of every row fed so far, converted one chunk at a time.
 
-    At most one chunk of Python objects is alive; what is kept is Arrow (the values of unknown
-    columns excepted: they are converted once all rows are in, their type inferred over all).
+    At most one chunk of Python objects is alive; what is kept is Arrow, the interval already
+    parsed (the values of unknown columns excepted: they are converted once all rows are in,
+    their type inferred over all).
     """
 
     def __init__(self, plan: ColumnPlan, request: StatsRequest) -> None:
@@ -316,10 +318,16 @@ class _Rows:
         self._struct = pa.struct(
             [pa.field(name, _FAST_TYPES[kind]) for _, name, kind in self._known]
         )
+        self._interval = [kind for _, _, kind in self._known].index(INTERVAL)
+        self._parse_intervals = IntervalParser(request)
+        self._types = [
+            interval_type(request.interval) if kind == INTERVAL else _FAST_TYPES[kind]
+            for _, _, kind in self._known
+        ]
+        self._columns: list[list[pa.Array]] = [[] for _ in self._known]
         self._extra_values: dict[int, list[Any]] = {
             i: [] for i, kind in enumerate(plan.kinds) if kind == EXTRA
         }
-        self._chunks: list[pa.StructArray] = []
 
     def feed(self, buffer: bytes) -> bool:
         """Decode a JSON array of rows; False (nothing kept) when it is not valid JSON."""
@@ -340,32 +348,33 @@ class _Rows:
     def _add(self, rows: list[tuple[Any, ...]], tolerant: bool) -> None:
         if not rows:
             return
-        chunk: pa.StructArray | None = None
+        parts: list[pa.Array] | None = None
         if not tolerant and not self._extra_values:
             try:
                 chunk = pa.array(rows, type=self._struct, memory_pool=POOL)
+                parts = [chunk.field(j) for j in range(len(self._known))]
             except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
-                chunk = None  # a digit-string id, a numeric sellerName...: column by column
-        if chunk is None:
+                parts = None  # a digit-string id, a numeric sellerName...: column by column
+        if parts is None:
             # Never the struct path with tolerant counts: Arrow would truncate 1.5 to 1.
             parts = [
                 convert_column([r[i] for r in rows], kind, name, self.count, self.request)
                 for i, name, kind in self._known
             ]
-            chunk = pa.StructArray.from_arrays(parts, fields=list(self._struct))
             for i, values in self._extra_values.items():
                 values.extend(r[i] for r in rows)
-        self._chunks.append(chunk)
+        parts[self._interval] = self._parse_intervals(parts[self._interval], self.count)
+        for column, part in zip(self._columns, parts, strict=True):
+            column.append(part)
         self.count += len(rows)
 
     def arrays(self) -> dict[str, pa.ChunkedArray]:
         """The columns by name (known ones chunked as decoded, then the unknown ones)."""
-        chunks = self._chunks or [pa.array([], type=self._struct)]
-        self._chunks = []
         arrays = {
-            name: pa.chunked_array([c.field(j) for c in chunks], type=self._struct[j].type)
+            name: pa.chunked_array(self._columns[j], type=self._types[j])
             for j, (_, name, _) in enumerate(self._known)
         }
+        self._columns = [[] for _ in self._known]
         for i, values in self._extra_values.items():
             name = self.plan.columns[i]
             arrays[name] = pa.chunked_array([convert_column(values, EXTRA, name, 0, self.request)])

@@ -56,30 +56,49 @@ def _window_bounds(request: StatsRequest) -> tuple[date, date]:
     return request.start, request.end
 
 
-def _parse_intervals(column: pa.ChunkedArray, request: StatsRequest) -> pa.ChunkedArray:
-    name = request.interval_column
-    zone = ZoneInfo(request.time_zone)
-    low, high = _window_bounds(request)
-    uniques = pc.unique(column)
-    parsed: list[Any] = []
-    for text in uniques.to_pylist():
+class IntervalParser:
+    """Parses the interval labels of one response, a column (or a chunk of one) at a time.
+
+    Each distinct label is parsed once (a chunk of a day-sized response holds a few) and checked
+    against the window; ``offset`` is the row number of the column's first value, for messages.
+    """
+
+    def __init__(self, request: StatsRequest) -> None:
+        self.request = request
+        self._zone = ZoneInfo(request.time_zone)
+        self._bounds = _window_bounds(request)
+        self._type = interval_type(request.interval)
+        self._known: dict[str, Any] = {}
+
+    def __call__(
+        self, column: pa.Array | pa.ChunkedArray, offset: int = 0
+    ) -> pa.Array | pa.ChunkedArray:
+        uniques = pc.unique(column)
+        values = pa.array([self._value(t, column, offset) for t in uniques.to_pylist()], self._type)
+        return pc.take(values, pc.index_in(column, value_set=uniques))
+
+    def _value(self, text: str, column: pa.Array | pa.ChunkedArray, offset: int) -> Any:
+        if text in self._known:
+            return self._known[text]
+        request = self.request
+        name = request.interval_column
         try:
-            value = parse_interval_value(text, request.interval, zone)
+            value = parse_interval_value(text, request.interval, self._zone)
         except ValueError as exc:
-            row = pc.index(column, text).as_py()
+            row = offset + pc.index(column, text).as_py()
             raise MpoResponseError(
                 f"{request.describe()}: column {name!r}, row {row}: {exc}"
             ) from None
         day = value.date() if isinstance(value, datetime) else value
+        low, high = self._bounds
         if not low <= day <= high:
-            row = pc.index(column, text).as_py()
+            row = offset + pc.index(column, text).as_py()
             raise MpoResponseError(
                 f"{request.describe()}: column {name!r}, row {row}: {text!r} is outside the "
                 f"requested window {request.start}..{request.end}"
             )
-        parsed.append(value)
-    values = pa.array(parsed, type=interval_type(request.interval))
-    return pc.take(values, pc.index_in(column, value_set=uniques))
+        self._known[text] = value
+        return value
 
 
 def _check_counts(arrays: dict[str, pa.ChunkedArray], request: StatsRequest) -> None:
@@ -162,10 +181,12 @@ def _check_unique(arrays: dict[str, pa.ChunkedArray], request: StatsRequest) -> 
 def finish_table(
     arrays: dict[str, pa.ChunkedArray], extras: tuple[str, ...], request: StatsRequest
 ) -> ParsedStats:
-    """Parse the interval, validate every rule, and order the columns canonically."""
+    """Parse the interval (unless already parsed), validate every rule, and order the columns
+    canonically."""
     name = request.interval_column
     arrays = dict(arrays)
-    arrays[name] = _parse_intervals(arrays[name], request)
+    if pa.types.is_string(arrays[name].type):  # not parsed while decoding (CSV)
+        arrays[name] = IntervalParser(request)(arrays[name])
     _check_counts(arrays, request)
     _check_unique(arrays, request)
     order = [*expected_columns(request.endpoint, request.interval), *extras]

@@ -36,7 +36,7 @@ from .windows import (
     split_windows,
 )
 
-DEFAULT_MAX_ROWS_PER_REQUEST = 500_000
+DEFAULT_MAX_ROWS_PER_REQUEST = 1_000_000
 # Windows are planned for this share of the budget: the rate moves a little from one window to
 # the next (growth, weekdays), and a response over the budget costs memory.
 TARGET_SHARE = 0.9

@@ -19,7 +19,7 @@ def test_defaults_follow_design():
     assert s.attribution_policies == ("SameSeller", "AnySeller")
     assert s.start_date == date(2025, 1, 1)
     assert (s.lookback_days, s.request_window_days, s.max_calls_per_minute) == (30, None, 40)
-    assert s.max_rows_per_request == 500_000
+    assert s.max_rows_per_request == 1_000_000
     assert s.lake_dir == Path("data/lake")
     assert s.warehouse == Path("data/warehouse.duckdb")
     assert s.advertiser_ids == ()
@@ -59,7 +59,7 @@ def test_parses_lists():
         ({"MPO_REQUEST_WINDOW_DAYS": "0"}, "outside 1..366"),
         ({"MPO_REQUEST_WINDOW_DAYS": "367"}, "outside 1..366"),
         ({"MPO_MAX_ROWS_PER_REQUEST": "lots"}, "MPO_MAX_ROWS_PER_REQUEST='lots' must be a whole"),
-        ({"MPO_MAX_ROWS_PER_REQUEST": "999"}, "from 1_000 to 10_000_000 (default 500_000)"),
+        ({"MPO_MAX_ROWS_PER_REQUEST": "999"}, "from 1_000 to 10_000_000 (default 1_000_000)"),
         ({"MPO_MAX_ROWS_PER_REQUEST": "10000001"}, "rows one stats response may hold"),
         ({"MPO_MAX_ROWS_PER_REQUEST": "-5"}, "MPO_MAX_ROWS_PER_REQUEST='-5'"),
         ({"MPO_MAX_CALLS_PER_MINUTE": "fast"}, "is not a whole number"),

@@ -125,6 +125,11 @@ def test_rows_are_decoded_while_the_body_streams_in(
         (lambda d: d.__setitem__(250, d[250][:-1]), "row 250: row has 12 values but there are 13"),
         (lambda d: d[399].__setitem__(1, None), "column 'sellerId', row 399: null"),
         (lambda d: d[5].__setitem__(4, 1.5), "column 'impressions', row 5: non-integer count"),
+        (
+            lambda d: d[333].__setitem__(3, "2026-04-01"),
+            "column 'day', row 333: '2026-04-01' is outside the requested window",
+        ),
+        (lambda d: d[290].__setitem__(3, "2026-02-30"), "column 'day', row 290"),
     ],
 )
 def test_errors_name_the_row_across_chunks(small_chunks: None, spoil, expected: str) -> None:
