@@ -168,7 +168,9 @@ def duckdb_lake_counts(lake: Path) -> dict[str, tuple[int, int]]:
 
 KILL_CONFIG = SimulatorConfig(seed=7, advertisers=1, campaigns=3, sellers=40, today=SIM_TODAY)
 KILL_RANGE = (date(2026, 10, 1), date(2026, 10, 12))
-KILL_WINDOW_DAYS = 2  # 6 windows per asset: the stats steps take a while at 250 ms per call
+# Windows of at most 2 days (a first day on its own, then 2-day ones: about 7 per asset): the
+# stats steps take a while at 250 ms per call.
+KILL_WINDOW_DAYS = 2
 KILL_AFTER_FILES = 12
 
 
@@ -589,16 +591,14 @@ class FaultsResult:
 def _count_bound(meta: dict[str, dict], advertisers: int) -> tuple[int, int, int, int]:
     """(logical requests, window splits, client-side calls, bound on API calls) of a load.
 
-    Logical requests: every stats asset resolves the advertisers (1) and fetches its planned
-    windows (ceil(days / window) per advertiser); the metadata snapshot makes 2 advertiser
-    calls and 4 per advertiser. Each may take ``MAX_ATTEMPTS`` attempts plus one retry after a
-    401 (token refresh); a window split adds two windows.
+    Logical requests: every stats asset resolves the advertisers (1) and fetches its windows
+    (sized by rows, so taken from what each asset reports it landed); the metadata snapshot
+    makes 2 advertiser calls and 4 per advertiser. Each may take ``MAX_ATTEMPTS`` attempts plus
+    one retry after a 401 (token refresh); a window split adds two windows.
     """
-    start, end = FAULT_RANGE
-    days = (end - start).days + 1
-    windows = -(-days // FAULT_WINDOW_DAYS) * advertisers
     stats_assets = [k for k in meta if k.startswith("mpo_stats/")]
-    logical = len(stats_assets) * (1 + windows) + 2 + 4 * advertisers
+    windows = sum(int(meta[k].get("windows", 0)) for k in stats_assets)
+    logical = len(stats_assets) + windows + 2 + 4 * advertisers
     splits = sum(int(meta[k].get("window_splits", 0)) for k in stats_assets)
     client_calls = sum(int(meta[k].get("api_calls", 0)) for k in stats_assets)
     snapshot = meta.get("mpo_metadata/advertisers", {})
