@@ -208,6 +208,7 @@ def publish_warehouse(
                 run_id=run_id,
                 source=source,
                 kinds=kinds,
+                catalog=_catalog_name(private) if lake is None else None,
             )
             _fsync(temp)
             leftovers = _logs_of(temp)
@@ -311,10 +312,16 @@ def _prune_and_describe(
     run_id: str | None,
     source: Path | str,
     kinds: dict[tuple[str, str], str] | None = None,
+    catalog: str | None = None,
 ) -> list[PublishedTable]:
     """Turn the copy into the snapshot BI sees; return its tables. ``kinds``: what each table was
-    in a DuckLake warehouse (its copy holds tables only)."""
-    with closing(duckdb.connect(str(temp))) as con:
+    in a DuckLake warehouse (its copy holds tables only). ``catalog``: the name the copy is
+    opened under, the private file's (dbt's views name their parents ``"<catalog>"."schema"."x"``,
+    and DuckDB names a file after its base name, which the copy's temp name need not share)."""
+    with closing(duckdb.connect(":memory:" if catalog else str(temp))) as con:
+        if catalog:
+            con.execute(f"attach {_literal(str(temp))} as {_q(catalog)}")
+            con.execute(f"use {_q(catalog)}")
         con.execute("begin")  # one transaction: one commit for the hundreds of statements
         relations = _relations(con)
         if kinds is not None:
@@ -354,6 +361,11 @@ def _prune_and_describe(
         con.execute("commit")
         con.execute("checkpoint")
     return tables
+
+
+def _catalog_name(database: Path) -> str:
+    """The catalog name DuckDB gives the file ``database`` (``w.duckdb``: ``w``)."""
+    return database.name.lstrip(".").split(".")[0]
 
 
 def _relations(

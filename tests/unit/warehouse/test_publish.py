@@ -353,3 +353,27 @@ def test_a_log_left_by_a_read_write_connection_is_removed_before_the_rename(path
     assert _read_in_child(paths["published"], "select run_id from meta.published_at") == [
         ["second"]
     ]
+
+
+def test_views_naming_their_catalog_as_dbt_writes_them_publish_under_any_file_names(tmp_path):
+    # dbt-duckdb qualifies a view's parents with the catalog, which DuckDB names after the file
+    # ("w" for w.duckdb); the copy is a temp file of another name and the snapshot may be called
+    # anything (here mpo.duckdb): the views must still be turned into tables.
+    private = tmp_path / "data" / "w.duckdb"
+    private.parent.mkdir(parents=True)
+    with duckdb.connect(str(private)) as con:
+        con.execute(
+            """
+            create schema marts;
+            create table marts.fct_daily as select range as seller_id from range(3);
+            create view marts.fct_daily_view as select * from "w"."marts"."fct_daily";
+            """
+        )
+    published = tmp_path / "bi" / "mpo.duckdb"
+    publish_warehouse(private, published, manifest=None)
+    assert _rows(published, "select count(*) from marts.fct_daily_view") == [(3,)]
+    kinds = _rows(
+        published,
+        "select table_type from information_schema.tables where table_name = 'fct_daily_view'",
+    )
+    assert kinds == [("BASE TABLE",)]
