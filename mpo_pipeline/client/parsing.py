@@ -215,10 +215,11 @@ def _append(buf: bytes | bytearray, piece: bytes) -> bytes | bytearray:
 def _decode_tail(
     tail: bytes | bytearray, received: int, snippet: bytes, request: StatsRequest
 ) -> _Envelope:
-    """The rows left after the last cut and the envelope's end, re-opened as ``{"data":[...``."""
+    """Decode an envelope: the rows left after the last cut (re-opened as ``{"data":[...``) or a
+    body held whole; ``received`` bytes in all, starting with ``snippet``, for the error."""
     try:
         return msgspec.json.decode(tail, type=_Envelope)
-    except msgspec.ValidationError as exc:
+    except msgspec.ValidationError as exc:  # (a subclass of DecodeError: test it first)
         raise MpoResponseError(
             f"{request.describe()}: body is not a stats report envelope ({exc})"
         ) from None
@@ -235,17 +236,7 @@ def _parse_whole(body: bytes, request: StatsRequest) -> ParsedStats:
         raise MpoResponseError(
             f"{request.describe()}: got an HTML page instead of JSON ({body_snippet(body)})"
         )
-    try:
-        envelope = msgspec.json.decode(body, type=_Envelope)
-    except msgspec.ValidationError as exc:  # (a subclass of DecodeError: test it first)
-        raise MpoResponseError(
-            f"{request.describe()}: body is not a stats report envelope ({exc})"
-        ) from None
-    except msgspec.DecodeError as exc:
-        raise MpoResponseError(
-            f"{request.describe()}: body is not valid JSON (truncated or malformed: {exc}); "
-            f"{len(body)} bytes starting {body_snippet(body[:80])!r}"
-        ) from None
+    envelope = _decode_tail(body, len(body), body[:80], request)
     if envelope.columns is None:
         raise MpoResponseError(f"{request.describe()}: response has no `columns`")
     if envelope.data is None:
