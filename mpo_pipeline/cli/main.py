@@ -6,7 +6,9 @@ import argparse
 import sys
 from collections.abc import Callable
 
+import duckdb
 from rich.console import Console
+from rich.markup import escape
 
 from mpo_pipeline.config import ConfigError, Settings
 
@@ -263,6 +265,11 @@ def main(argv: list[str] | None = None) -> int:
     except (ConfigError, ValueError) as exc:
         console.print(f"[red bold]error:[/] {exc}", soft_wrap=True)  # one line: paths stay whole
         return 2
+    except duckdb.Error as exc:
+        # The warehouse out of reach (a DuckLake catalog down, a file locked): the message, not a
+        # traceback; warehouse.access has already masked any password in it.
+        console.print(f"[red bold]error:[/] {escape(str(exc))}", soft_wrap=True)
+        return 1
 
 
 if __name__ == "__main__":
