@@ -18,6 +18,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from mpo_pipeline.client.realtime_request import DEFAULT_DIMENSIONS, DIMENSIONS, METRICS
 from mpo_pipeline.client.window_sizing import DEFAULT_MAX_ROWS_PER_REQUEST
 from mpo_pipeline.core.dates import parse_date
+from mpo_pipeline.core.object_store import (
+    LakePath,
+    S3Options,
+    check_s3_url,
+    is_s3_url,
+    lake_root,
+)
 from mpo_pipeline.core.secret import Secret
 
 POLICIES: tuple[str, ...] = ("SameSeller", "AnySeller")
@@ -139,7 +146,10 @@ class WarehouseTarget:
             raise ValueError(f"{shown!r} needs MPO_WAREHOUSE_DATA_PATH (a folder or s3://...)")
         if "://" not in data_path:
             data_path = os.path.join(os.path.abspath(data_path), "")
-        elif not data_path.startswith("s3://"):
+        elif is_s3_url(data_path):
+            # DuckLake appends file names to its data path: it must end with a slash.
+            data_path = check_s3_url(data_path, "MPO_WAREHOUSE_DATA_PATH").rstrip("/") + "/"
+        else:
             raise ValueError(
                 f"MPO_WAREHOUSE_DATA_PATH={data_path!r} must be a folder or s3://bucket/prefix"
             )
@@ -182,7 +192,10 @@ class Settings:
     max_rows_per_request: int = DEFAULT_MAX_ROWS_PER_REQUEST
     max_calls_per_minute: int = 40
     data_dir: Path = Path("data")
-    lake_dir: Path = Path("data/lake")
+    # MPO_LAKE_DIR: a folder (Path) or s3://bucket/prefix (UPath, on the store of ``s3``).
+    lake_dir: LakePath = Path("data/lake")
+    # MPO_S3_*: the S3-compatible store of an s3:// lake or DuckLake data path (no credentials).
+    s3: S3Options = field(default_factory=S3Options)
     # The local file of the warehouse: the DuckDB file, the DuckLake's SQLite catalog, or for a
     # PostgreSQL catalog the file next to which this machine's writer lock lives.
     # ``warehouse_target`` says which, and how to open it (mpo_pipeline.warehouse.access.connect).
@@ -308,7 +321,20 @@ class Settings:
         portal_burst = _int(get, "MPO_SELLER_API_PORTAL_BURST", "400", 1, 1_000_000, problems)
 
         data_dir = Path(get("MPO_DATA_DIR", "./data"))
-        lake_dir = Path(get("MPO_LAKE_DIR", str(data_dir / "lake")))
+        s3 = S3Options()
+        try:
+            s3 = S3Options.parse(
+                get("MPO_S3_ENDPOINT"),
+                get("MPO_S3_REGION", get("AWS_REGION")),
+                get("MPO_S3_URL_STYLE"),
+            )
+        except ValueError as exc:
+            problems.append(str(exc))
+        lake_dir: LakePath = data_dir / "lake"
+        try:
+            lake_dir = lake_root(get("MPO_LAKE_DIR", str(data_dir / "lake")), s3)
+        except ValueError as exc:
+            problems.append(str(exc))
         raw_warehouse = get("MPO_WAREHOUSE", str(data_dir / "warehouse.duckdb"))
         try:
             target = WarehouseTarget.parse(
@@ -359,6 +385,7 @@ class Settings:
             max_calls_per_minute=calls,
             data_dir=data_dir,
             lake_dir=lake_dir,
+            s3=s3,
             warehouse=warehouse,
             warehouse_target=target,
             published_warehouse=published_warehouse,

@@ -25,6 +25,7 @@ from pathlib import Path
 import httpx
 
 from mpo_pipeline.config import DEFAULT_BASE_URL, Settings
+from mpo_pipeline.core.object_store import make_folder
 from mpo_pipeline.runs.local_instance import ensure_instance
 
 POOL_LIMITS: dict[str, int] = {"duckdb": 1, "mpo_api": 2, "mpo_realtime": 1}
@@ -228,7 +229,7 @@ def run_dev(port: int = 3000, simulator_port: int | None = None) -> int:
     env = merged_environment(os.environ, read_dotenv(Path.cwd()))
     settings = Settings.from_env(env, require_credentials=False)
     home = Path(env.get("DAGSTER_HOME") or settings.data_dir / "dagster_home").resolve()
-    settings.lake_dir.mkdir(parents=True, exist_ok=True)
+    make_folder(settings.lake_dir)
     settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
     prepare_home(home)
 

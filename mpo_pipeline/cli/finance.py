@@ -21,6 +21,7 @@ from rich.table import Table
 
 from mpo_pipeline.config import Settings, WarehouseTarget
 from mpo_pipeline.core.dates import month_bounds, today_in
+from mpo_pipeline.core.object_store import resolved
 from mpo_pipeline.finance import money, readiness
 from mpo_pipeline.finance.close import (
     CloseRecord,
@@ -107,7 +108,7 @@ def preflight_problems(settings: Settings, request: CloseRequest) -> list[str]:
     with read_only(settings.target) as con:
         if con is not None:
             problems += close_permission_problems(con, request)
-    lake = settings.lake_dir.resolve()
+    lake = resolved(settings.lake_dir)
     advertisers = list(settings.advertiser_ids) or readiness.advertisers_in_lake(lake, month)
     if not advertisers:
         return [*problems, f"nothing of {month:%Y-%m} is in the lake {lake}: load the month first"]

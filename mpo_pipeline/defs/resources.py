@@ -12,6 +12,7 @@ from dagster_duckdb import DuckDBResource
 from mpo_pipeline.client import MpoClient
 from mpo_pipeline.client.window_sizing import DEFAULT_MAX_ROWS_PER_REQUEST
 from mpo_pipeline.config import Settings, WarehouseTarget
+from mpo_pipeline.core.object_store import DEFAULT_REGION, LakePath, S3Options, lake_root, resolved
 from mpo_pipeline.core.secret import Secret
 from mpo_pipeline.warehouse.access import connect, connect_read_only
 from mpo_pipeline.warehouse.lock import warehouse_writer
@@ -48,16 +49,22 @@ class MpoApiResource(dg.ConfigurableResource):
 
 
 class LakeResource(dg.ConfigurableResource):
-    """Root of the Parquet lake and the pipeline-wide extraction settings."""
+    """Root of the Parquet lake (a folder or ``s3://bucket/prefix`` on the store of ``s3_*``) and
+    the pipeline-wide extraction settings. Never holds S3 credentials: the run reads them from its
+    environment or the AWS chain."""
 
     lake_dir: str
     time_zone: str = "UTC"
     advertiser_ids: list[int] = []  # noqa: RUF012 (pydantic copies defaults)
     start_date: str = "2025-01-01"
+    s3_endpoint: str = ""
+    s3_region: str = DEFAULT_REGION
+    s3_url_style: str = ""
 
     @property
-    def path(self) -> Path:
-        return Path(self.lake_dir).resolve()
+    def path(self) -> LakePath:
+        s3 = S3Options.parse(self.s3_endpoint, self.s3_region, self.s3_url_style)
+        return resolved(lake_root(self.lake_dir, s3))
 
 
 class WarehouseResource(DuckDBResource):
@@ -164,7 +171,10 @@ def build_resources(s: Settings) -> dict[str, dg.ConfigurableResource]:
             max_rows_per_request=s.max_rows_per_request,
         ),
         "lake": LakeResource(
-            lake_dir=str(s.lake_dir.resolve()),
+            lake_dir=str(resolved(s.lake_dir)),
+            s3_endpoint=s.s3.endpoint,
+            s3_region=s.s3.region,
+            s3_url_style=s.s3.url_style,
             time_zone=s.time_zone,
             advertiser_ids=list(s.advertiser_ids),
             start_date=s.start_date.isoformat(),

@@ -1,12 +1,15 @@
 """Parquet lake paths and atomic writes (docs/lake.md).
 
-Every file is written to a hidden temporary name in its final directory and renamed into place, so
+The lake is a folder or ``s3://bucket/prefix`` (``mpo_pipeline.core.object_store``). In a folder,
+every file is written to a hidden temporary name in its final directory and renamed into place, so
 a reader (DuckDB globbing ``*.parquet``) never sees half a file and a crashed run leaves nothing
-visible but a ``.tmp`` file that the next run removes.
+visible but a ``.tmp`` file that the next run removes. On S3 an object is written by one PUT of
+the whole file: it appears complete or not at all, and a crashed run leaves nothing behind.
 """
 
 from __future__ import annotations
 
+import io
 import os
 import uuid
 from collections.abc import Callable, Iterable, Iterator
@@ -14,10 +17,14 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import BinaryIO
 
+import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
+
+from mpo_pipeline.core.duckdb_extensions import configure_s3
+from mpo_pipeline.core.object_store import LakePath, S3Options, is_object_store
 
 ENDPOINTS: tuple[str, ...] = ("sellers", "campaigns", "seller_campaigns")
 METADATA_ENTITIES: tuple[str, ...] = (
@@ -75,9 +82,16 @@ def realtime_path(lake: Path, export_date: date, export_id: str) -> Path:
     return lake / "realtime" / f"export_date={export_date.isoformat()}" / f"{export_id}.parquet"
 
 
-def write_atomic(path: Path, write: Callable[[BinaryIO], object]) -> Path:
+def write_atomic(path: LakePath, write: Callable[[BinaryIO], object]) -> LakePath:
     """Write ``path`` through ``write(handle)`` on a temp file + fsync + rename (+ fsync of the
-    folder); replaces any old file, and leaves nothing half-written behind on any failure."""
+    folder); replaces any old file, and leaves nothing half-written behind on any failure.
+
+    On S3 the bytes are built in memory and sent in one PUT (an object is replaced whole)."""
+    if is_object_store(path):
+        buffer = io.BytesIO()
+        write(buffer)
+        path.fs.pipe_file(path.path, buffer.getvalue())
+        return path
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.parent / f".{path.name}.{uuid.uuid4().hex}{TMP_SUFFIX}"
     try:
@@ -103,9 +117,10 @@ def write_bytes_atomic(content: bytes, path: Path) -> Path:
     return write_atomic(path, lambda handle: handle.write(content))
 
 
-def remove_stale_temp_files(root: Path) -> list[Path]:
-    """Delete temp files left by a crashed writer below ``root``; return what was removed."""
-    if not root.exists():
+def remove_stale_temp_files(root: LakePath) -> list[Path]:
+    """Delete temp files left by a crashed writer below ``root``; return what was removed (none
+    on S3, where nothing is written to a temp name)."""
+    if is_object_store(root) or not root.exists():
         return []
     removed = []
     for tmp in root.rglob(f".*{TMP_SUFFIX}"):
@@ -154,7 +169,7 @@ def _ascending(values: pa.ChunkedArray) -> bool:
 
 
 def recent_day_rows(
-    lake: Path, endpoint: str, policy: str, advertiser_id: int, until: date, days: int = 7
+    lake: LakePath, endpoint: str, policy: str, advertiser_id: int, until: date, days: int = 7
 ) -> list[int]:
     """Rows of the latest ``days`` landed days on or before ``until`` of one stream and advertiser
     (read from the Parquet footers; newest first; empty when none was landed)."""
@@ -175,12 +190,40 @@ def recent_day_rows(
         if not path.is_file():
             continue
         try:
-            rows.append(pq.read_metadata(path).num_rows)
+            rows.append(parquet_rows(path))
         except (OSError, pa.ArrowInvalid):
             continue  # a file being replaced, or damaged: the next one will do
         if len(rows) == days:
             break
     return rows
+
+
+def parquet_rows(path: LakePath) -> int:
+    """The rows of one lake file, from its footer."""
+    if is_object_store(path):
+        with path.open("rb") as handle:
+            return pq.read_metadata(handle).num_rows
+    return pq.read_metadata(path).num_rows
+
+
+def read_parquet(path: LakePath) -> pa.Table:
+    """One lake file as a table."""
+    if is_object_store(path):
+        with path.open("rb") as handle:
+            return pq.read_table(handle)
+    return pq.read_table(path)
+
+
+def connect(lake: LakePath) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB that can read the lake (S3 access set up when it is on S3)."""
+    con = duckdb.connect()
+    if is_object_store(lake):
+        try:
+            configure_s3(con, S3Options.of_path(lake))
+        except BaseException:
+            con.close()
+            raise
+    return con
 
 
 def with_lineage(table: pa.Table, **columns: object) -> pa.Table:

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
 
 import duckdb
-import pyarrow.parquet as pq
 
-from mpo_pipeline.ingest.lake import ENDPOINTS, stats_path
+from mpo_pipeline.core.object_store import LakePath
+from mpo_pipeline.ingest.lake import ENDPOINTS, connect, parquet_rows, stats_path
 
 
 @dataclass
@@ -27,17 +26,19 @@ class CheckResult:
     description: str = ""
 
 
-def _glob(lake: Path, endpoint: str, policy: str = "*") -> str:
+def _glob(lake: LakePath, endpoint: str, policy: str = "*") -> str:
     return str(lake / "stats" / f"endpoint={endpoint}" / f"policy={policy}" / "*" / "*.parquet")
 
 
-def _has_files(lake: Path, endpoint: str, policy: str = "*") -> bool:
+def _has_files(lake: LakePath, endpoint: str, policy: str = "*") -> bool:
     base = lake / "stats" / f"endpoint={endpoint}"
     pattern = f"policy={policy}/report_date=*/*.parquet"
     return any(base.glob(pattern))
 
 
-def _relation(con: duckdb.DuckDBPyConnection, lake: Path, endpoint: str, start: date, end: date):
+def _relation(
+    con: duckdb.DuckDBPyConnection, lake: LakePath, endpoint: str, start: date, end: date
+):
     # report_date comes from the directory (hive); the filter prunes whole directories.
     return (
         f"(select * from read_parquet('{_glob(lake, endpoint)}', hive_partitioning = true, "
@@ -89,14 +90,14 @@ def _rounding_tolerance_sql(expr: str) -> str:
     return f"(count({expr}) * 0.5 / pow(10, {precision}))"
 
 
-def endpoints_agree(lake: Path, policy: str, start: date, end: date) -> CheckResult:
+def endpoints_agree(lake: LakePath, policy: str, start: date, end: date) -> CheckResult:
     """Seller-campaigns, sellers and campaigns totals agree per day and advertiser.
 
     Counts must be equal. Cost may differ by what the API's per-row rounding explains and no
     more: each endpoint's rows × half a unit of their last decimal, added for the two endpoints
     compared (so a missing row worth a cent fails).
     """
-    con = duckdb.connect()
+    con = connect(lake)
     if not all(_has_files(lake, e, policy) for e in ENDPOINTS):
         return CheckResult("endpoints_agree", True, description="not all endpoints loaded yet")
     parts = []
@@ -136,7 +137,7 @@ def endpoints_agree(lake: Path, policy: str, start: date, end: date) -> CheckRes
     )
 
 
-def _pair_sql(lake: Path, endpoint: str, start: date, end: date, con) -> str:
+def _pair_sql(lake: LakePath, endpoint: str, start: date, end: date, con) -> str:
     keys = {
         "sellers": "sellerId",
         "campaigns": "campaignId",
@@ -158,9 +159,9 @@ def _pair_sql(lake: Path, endpoint: str, start: date, end: date, con) -> str:
     """
 
 
-def policies_agree(lake: Path, endpoint: str, start: date, end: date) -> CheckResult:
+def policies_agree(lake: LakePath, endpoint: str, start: date, end: date) -> CheckResult:
     """Impressions, clicks and cost do not depend on the attribution policy."""
-    con = duckdb.connect()
+    con = connect(lake)
     if not (_has_files(lake, endpoint, "SameSeller") and _has_files(lake, endpoint, "AnySeller")):
         return CheckResult("policies_agree", True, description="one policy not loaded")
     sql = f"""
@@ -176,9 +177,11 @@ def policies_agree(lake: Path, endpoint: str, start: date, end: date) -> CheckRe
     return _run(con, "policies_agree", sql, f"{endpoint}: impressions/clicks/cost per policy")
 
 
-def same_seller_within_any_seller(lake: Path, endpoint: str, start: date, end: date) -> CheckResult:
+def same_seller_within_any_seller(
+    lake: LakePath, endpoint: str, start: date, end: date
+) -> CheckResult:
     """SameSeller sale units and revenue never exceed AnySeller's."""
-    con = duckdb.connect()
+    con = connect(lake)
     if not (_has_files(lake, endpoint, "SameSeller") and _has_files(lake, endpoint, "AnySeller")):
         return CheckResult("same_seller_within_any_seller", True, description="one policy missing")
     sql = f"""
@@ -192,9 +195,11 @@ def same_seller_within_any_seller(lake: Path, endpoint: str, start: date, end: d
     return _run(con, "same_seller_within_any_seller", sql, f"{endpoint}: SameSeller ≤ AnySeller")
 
 
-def rows_in_window(lake: Path, endpoint: str, policy: str, start: date, end: date) -> CheckResult:
+def rows_in_window(
+    lake: LakePath, endpoint: str, policy: str, start: date, end: date
+) -> CheckResult:
     """Every row's day equals its file's day and lies inside its request window."""
-    con = duckdb.connect()
+    con = connect(lake)
     if not _has_files(lake, endpoint, policy):
         return CheckResult("rows_in_window", True, description="nothing loaded")
     sql = f"""
@@ -207,7 +212,9 @@ def rows_in_window(lake: Path, endpoint: str, policy: str, start: date, end: dat
     return _run(con, "rows_in_window", sql, "rows dated outside their day or request window")
 
 
-def single_currency(lake: Path, endpoint: str, policy: str, start: date, end: date) -> CheckResult:
+def single_currency(
+    lake: LakePath, endpoint: str, policy: str, start: date, end: date
+) -> CheckResult:
     """One currency per advertiser and day.
 
     Per day, not per window: an advertiser's currency may change (the API then shows the new one,
@@ -215,7 +222,7 @@ def single_currency(lake: Path, endpoint: str, policy: str, start: date, end: da
     each day's and never adds two together). Rows of one day in two currencies could not be split
     by anything downstream.
     """
-    con = duckdb.connect()
+    con = connect(lake)
     if not _has_files(lake, endpoint, policy):
         return CheckResult("single_currency", True, description="nothing loaded")
     sql = f"""
@@ -229,7 +236,7 @@ def single_currency(lake: Path, endpoint: str, policy: str, start: date, end: da
 
 
 def missing_days(
-    lake: Path, endpoint: str, policy: str, advertiser_ids: list[int], days: list[date]
+    lake: LakePath, endpoint: str, policy: str, advertiser_ids: list[int], days: list[date]
 ) -> CheckResult:
     """Days of the window that have no file (never loaded) for an advertiser."""
     missing = [
@@ -242,13 +249,13 @@ def missing_days(
 
 
 def empty_days(
-    lake: Path, endpoint: str, policy: str, advertiser_ids: list[int], days: list[date]
+    lake: LakePath, endpoint: str, policy: str, advertiser_ids: list[int], days: list[date]
 ) -> list[dict]:
     """Days (per advertiser) that were loaded but returned zero rows (marker files)."""
     empty = []
     for advertiser in advertiser_ids:
         for day in days:
             path = stats_path(lake, endpoint, policy, day, advertiser)
-            if path.exists() and pq.read_metadata(path).num_rows == 0:
+            if path.exists() and parquet_rows(path) == 0:
                 empty.append({"advertiserId": advertiser, "report_date": day.isoformat()})
     return empty

@@ -23,6 +23,8 @@ only, never billing, pricing or finance.
 from __future__ import annotations
 
 import fcntl
+import hashlib
+import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -32,13 +34,13 @@ from zoneinfo import ZoneInfo
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from mpo_pipeline.client import MpoResponseError, RealtimeClient, RealtimeReportRequest
 from mpo_pipeline.client.realtime_decode import GZIP_MAGIC, NDJSON_TYPES, media_type
 from mpo_pipeline.client.realtime_errors import RealtimeBusyError
 from mpo_pipeline.client.realtime_result import RealtimeDownload, RealtimeExport
 from mpo_pipeline.config import Settings
+from mpo_pipeline.core.object_store import is_object_store
 from mpo_pipeline.ingest import lake
 from mpo_pipeline.ingest.extract import Advertiser
 
@@ -73,10 +75,16 @@ def one_export_at_a_time(lake_dir: Path) -> Iterator[None]:
     """Hold the lake's export lock (across processes) or raise :class:`RealtimeBusyError`.
 
     "Do not create jobs in parallel": the lock is held from the creation to the landing, so a
-    tick that overlaps a slow one skips instead of creating a second job.
+    tick that overlaps a slow one skips instead of creating a second job. A lake on S3 has no
+    file to lock: the lock is then a file of this machine's temp folder named after the lake
+    (the real-time schedule runs on one Dagster daemon).
     """
-    path = lake_dir / LOG_DIR / LOCK_FILE
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if is_object_store(lake_dir):
+        digest = hashlib.sha256(str(lake_dir).encode()).hexdigest()[:16]
+        path = Path(tempfile.gettempdir()) / f"mpo-realtime-{digest}{LOCK_FILE}"
+    else:
+        path = lake_dir / LOG_DIR / LOCK_FILE
+        path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "a+") as handle:
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -274,7 +282,7 @@ def newest_logged_export(lake_dir: Path) -> dict | None:
         row
         for day in days
         for path in day.glob("*.parquet")
-        for row in pq.read_table(path).to_pylist()
+        for row in lake.read_parquet(path).to_pylist()
     ]
     return max(
         rows, key=lambda r: (r["requested_at"], r["extracted_at"], r["export_id"]), default=None

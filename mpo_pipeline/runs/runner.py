@@ -17,6 +17,7 @@ from typing import Any
 from rich.console import Console
 
 from mpo_pipeline.config import Settings
+from mpo_pipeline.core.object_store import is_object_store, make_folder
 from mpo_pipeline.runs.local_instance import ensure_instance, owner_tags, release_dead_runs
 from mpo_pipeline.runs.progress import QUIET_LOGGING, quiet_console_logger, shown_on
 
@@ -50,7 +51,9 @@ def prepare_environment(settings: Settings) -> Path:
     # The read-only snapshot for BI (mpo_pipeline.warehouse.publish), resolved like the warehouse.
     os.environ["MPO_PUBLISHED_WAREHOUSE"] = str(settings.published_warehouse.resolve())
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "False")
-    settings.lake_dir.mkdir(parents=True, exist_ok=True)
+    if is_object_store(settings.lake_dir):
+        os.environ.update(settings.s3.environment())
+    make_folder(settings.lake_dir)
     settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
     settings.published_warehouse.parent.mkdir(parents=True, exist_ok=True)
     return home

@@ -10,48 +10,38 @@ time), attaches the lake as ``warehouse`` and makes it the default database, so 
 
 from __future__ import annotations
 
-import importlib.util
+import os
 import sqlite3
 from collections.abc import Sequence
 from contextlib import closing
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
 from mpo_pipeline.config import Settings, WarehouseTarget
+from mpo_pipeline.core.duckdb_extensions import (
+    DUCKLAKE_EXTENSIONS,
+    configure_s3,
+    extension_file,
+    load_extensions,
+)
+from mpo_pipeline.core.object_store import is_s3_url
+
+# Re-exported: the warehouse's callers (dbt plugin, publish, tests) find them here.
+__all__ = ["DUCKLAKE_EXTENSIONS", "configure_s3", "extension_file", "load_extensions"]
 
 # The name the DuckLake is attached under (and dbt's `database` for it, dbt_project/profiles.yml).
 DUCKLAKE_ALIAS = "warehouse"
-# What a DuckLake connection loads: the lake itself, its catalogs, and S3 for its data files.
-DUCKLAKE_EXTENSIONS = ("ducklake", "sqlite_scanner", "postgres_scanner", "httpfs")
 
 
-@cache
-def extension_file(name: str) -> Path:
-    """The extension binary shipped by the ``duckdb-extension-<name>`` package for this DuckDB."""
-    package = f"duckdb_extension_{name}"
-    spec = importlib.util.find_spec(package)
-    if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError(f"the DuckDB extension {name!r} is not installed (package {package})")
-    folder = Path(next(iter(spec.submodule_search_locations)))
-    found = folder / "extensions" / f"v{duckdb.__version__}" / f"{name}.duckdb_extension"
-    if not found.is_file():
-        shipped = sorted(
-            p.parent.name for p in folder.glob(f"extensions/*/{name}.duckdb_extension")
-        )
-        raise RuntimeError(
-            f"{package} ships the {name} extension for DuckDB {shipped}, not {duckdb.__version__}: "
-            "reinstall the environment (uv sync --frozen)"
-        )
-    return found
-
-
-def load_extensions(con: duckdb.DuckDBPyConnection, names: Sequence[str] = DUCKLAKE_EXTENSIONS):
-    """Load ``names`` into ``con`` from the files the Python packages ship (no download)."""
-    for name in names:
-        con.execute(f"load {_literal(str(extension_file(name)))}")
+def needs_s3(target: WarehouseTarget | Path | None = None, lake: str | None = None) -> bool:
+    """Whether a connection must reach S3: the DuckLake keeps its data files there, or the lake
+    is there (``MPO_LAKE_DIR``, read now unless ``lake`` is given): the warehouse's staging views
+    read the lake."""
+    lake = os.environ.get("MPO_LAKE_DIR", "") if lake is None else lake
+    data_path = target.data_path if isinstance(target, WarehouseTarget) else ""
+    return is_s3_url(data_path) or is_s3_url(lake)
 
 
 def attach_ducklake(
@@ -95,10 +85,19 @@ def connect(
         target = warehouse_target()
     if isinstance(target, Path) or target.kind == "file":
         path = target if isinstance(target, Path) else Path(target.attach_uri())
-        return duckdb.connect(str(path), read_only=read_only)
+        con = duckdb.connect(str(path), read_only=read_only)
+        if needs_s3(target):
+            try:
+                configure_s3(con)
+            except BaseException:
+                con.close()
+                raise
+        return con
     con = duckdb.connect(":memory:")
     try:
         load_extensions(con)
+        if needs_s3(target):
+            configure_s3(con)
         attach_ducklake(con, target, read_only=read_only)
         con.execute(f"use {DUCKLAKE_ALIAS}")
     except duckdb.Error as exc:

@@ -50,8 +50,10 @@ from mpo_pipeline.config import WarehouseTarget
 from mpo_pipeline.warehouse.access import (
     DUCKLAKE_ALIAS,
     attach_ducklake,
+    configure_s3,
     connect_read_only,
     load_extensions,
+    needs_s3,
     warehouse_exists,
 )
 from mpo_pipeline.warehouse.access import rows as query_rows
@@ -285,6 +287,8 @@ def _copy_from_ducklake(
         # the lake under its usual one: dbt's views in it read "warehouse"."schema"."parent".
         con.execute(f"attach {_literal(str(temp))} as {here}")
         load_extensions(con)
+        if needs_s3(target):  # data files, or views over the lake, on S3
+            configure_s3(con)
         attach_ducklake(con, target, read_only=True)
         con.execute("begin")
         for schema, name, kind in _relations(con, DUCKLAKE_ALIAS):
@@ -319,6 +323,8 @@ def _prune_and_describe(
     opened under, the private file's (dbt's views name their parents ``"<catalog>"."schema"."x"``,
     and DuckDB names a file after its base name, which the copy's temp name need not share)."""
     with closing(duckdb.connect(":memory:" if catalog else str(temp))) as con:
+        if needs_s3():  # a view becoming a table may read the lake, on S3
+            configure_s3(con)
         if catalog:
             con.execute(f"attach {_literal(str(temp))} as {_q(catalog)}")
             con.execute(f"use {_q(catalog)}")

@@ -9,14 +9,13 @@ from datetime import date
 
 import dagster as dg
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from mpo_pipeline.core.dates import yesterday_in
 from mpo_pipeline.defs.ingest.stats_assets import POLICY_SLUGS, stats_asset_key
 from mpo_pipeline.defs.resources import LakeResource, settings
 from mpo_pipeline.ingest import lake_checks
 from mpo_pipeline.ingest.extract import days_between
-from mpo_pipeline.ingest.lake import ENDPOINTS
+from mpo_pipeline.ingest.lake import ENDPOINTS, read_parquet
 
 RANGE_START = "dagster/asset_partition_range_start"
 RANGE_END = "dagster/asset_partition_range_end"
@@ -78,7 +77,7 @@ def _active_advertisers(lake: LakeResource) -> set[int]:
     snapshots = sorted(base.glob("snapshot_date=*/part.parquet"))
     if not snapshots:
         return set()
-    table = pq.read_table(snapshots[-1])
+    table = read_parquet(snapshots[-1])
     active = pc.and_(pc.is_null(table["suspendedSince"]), pc.greater(table["bid"], 0))
     return set(table.filter(active).column("advertiserId").to_pylist())
 

@@ -51,10 +51,13 @@ def test_sqlite_catalog(tmp_path):
     ],
 )
 def test_postgres_catalog_never_shows_its_password(conninfo):
-    env = {"MPO_WAREHOUSE": f"ducklake:postgres:{conninfo}", "MPO_WAREHOUSE_DATA_PATH": "s3://b/p"}
+    env = {
+        "MPO_WAREHOUSE": f"ducklake:postgres:{conninfo}",
+        "MPO_WAREHOUSE_DATA_PATH": "s3://bucket/p",
+    }
     s = Settings.from_env(env, require_credentials=False)
     target = s.target
-    assert target.kind == "ducklake-postgres" and target.data_path == "s3://b/p"
+    assert target.kind == "ducklake-postgres" and target.data_path == "s3://bucket/p/"
     assert target.path is None and s.warehouse == Path("data/warehouse.ducklake")
     assert target.attach_uri() == f"ducklake:postgres:{conninfo}"
     for shown in (repr(target), str(target), target.describe(), repr(s)):
