@@ -13,7 +13,7 @@ import pytest
 import yaml
 from support.processes import REPO
 
-from mpo_pipeline.config import WarehouseTarget
+from mpo_pipeline.config import Settings, WarehouseTarget
 
 SERVICES = {"postgres", "init", "code", "webserver", "daemon", "simulator", "bi"}
 DUCKLAKE_SERVICES = {"ducklake-init", "s3", "s3-init"}  # profile `ducklake`
@@ -137,7 +137,8 @@ def test_volumes_are_declared_and_mounted_where_the_data_lives(
     assert environment["MPO_DATA_DIR"] == "/data"
     # a DuckDB file on the volume unless MPO_COMPOSE_WAREHOUSE names a DuckLake (profile ducklake)
     assert environment["MPO_WAREHOUSE"] == "${MPO_COMPOSE_WAREHOUSE:-/data/warehouse.duckdb}"
-    assert environment["MPO_LAKE_DIR"].startswith("/data/")
+    # the lake on the volume unless MPO_COMPOSE_LAKE_DIR puts it on S3 (profile ducklake)
+    assert environment["MPO_LAKE_DIR"] == "${MPO_COMPOSE_LAKE_DIR:-/data/lake}"
 
 
 def test_bi_containers_mount_only_the_published_folder_read_only(
@@ -214,7 +215,7 @@ def test_the_ducklake_profile_puts_the_warehouse_in_postgres_and_s3(
         assert environment["PGPASSWORD"] == "${DAGSTER_PG_PASSWORD:-}"
         assert environment["AWS_ACCESS_KEY_ID"] == "${MPO_S3_ACCESS_KEY_ID:-}"
         assert environment["AWS_SECRET_ACCESS_KEY"] == "${MPO_S3_SECRET_ACCESS_KEY:-}"
-        assert environment["AWS_ENDPOINT_URL"] == "${MPO_S3_ENDPOINT_URL:-http://s3:8333}"
+        assert environment["MPO_S3_ENDPOINT"] == "${MPO_S3_ENDPOINT_URL-http://s3:8333}"
     for name in ("s3", "ducklake-init"):
         for key, value in services[name]["environment"].items():
             if SECRET_NAME.search(key):
@@ -226,6 +227,11 @@ def test_the_ducklake_profile_puts_the_warehouse_in_postgres_and_s3(
     data_path = re.search(r"MPO_COMPOSE_WAREHOUSE_DATA_PATH=(\S+)", header).group(1)
     target = WarehouseTarget.parse(example, data_path)
     assert target.kind == "ducklake-postgres" and target.data_path.startswith("s3://")
+    lake = re.search(r"MPO_COMPOSE_LAKE_DIR=(\S+)", header).group(1)
+    settings = Settings.from_env(
+        {"MPO_LAKE_DIR": lake, "MPO_S3_ENDPOINT": "http://s3:8333"}, require_credentials=False
+    )
+    assert str(settings.lake_dir) == lake and settings.s3.url_style == "path"
     assert "password" not in example.lower()
     bucket = services["s3-init"]["environment"]["BUCKET"]
     assert bucket == "${MPO_S3_BUCKET:-mpo-warehouse}" and data_path.startswith(
