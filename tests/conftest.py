@@ -24,6 +24,7 @@ os.environ["MPO_TIME_ZONE"] = "UTC"
 # together in the background by the first of them (tests/reliability/rel_scenario_helpers.py).
 # The longest groups go first so that no long one starts last.
 _FIRST = (
+    "tests/integration/s3/test_s3_two_hosts.py",
     "tests/reliability/",
     "tests/e2e/",
     "tests/integration/finance/",

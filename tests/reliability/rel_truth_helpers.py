@@ -11,17 +11,18 @@ import hashlib
 import math
 import re
 from collections.abc import Iterable
+from contextlib import closing
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import duckdb
-import pyarrow.parquet as pq
 from support.lake import STATS_LINEAGE
 
-from mpo_pipeline.ingest.lake import ENDPOINTS, stats_path
+from mpo_pipeline.config import WarehouseTarget
+from mpo_pipeline.ingest.lake import ENDPOINTS, read_parquet, stats_path
 from mpo_pipeline.simulator import GroundTruth
+from mpo_pipeline.warehouse.access import connect_read_only
 
 POLICIES = ("SameSeller", "AnySeller")
 SLUGS = {"SameSeller": "same_seller", "AnySeller": "any_seller"}
@@ -139,9 +140,9 @@ def expected_statement(truth: GroundTruth, start: date, end: date) -> dict[tuple
     return out
 
 
-def query(warehouse: Path, sql: str) -> list[dict]:
-    """Rows of ``sql`` on a read-only connection to the warehouse."""
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+def query(warehouse: Path | WarehouseTarget, sql: str) -> list[dict]:
+    """Rows of ``sql`` on a read-only connection to the warehouse (a file or a DuckLake)."""
+    with closing(connect_read_only(warehouse)) as con:
         cursor = con.execute(sql)
         names = [d[0] for d in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
@@ -183,7 +184,7 @@ def compare(relation: str, actual: dict[tuple, dict], expected: dict[tuple, dict
 
 
 def warehouse_differences(
-    warehouse: Path, truth: GroundTruth, start: date, end: date
+    warehouse: Path | WarehouseTarget, truth: GroundTruth, start: date, end: date
 ) -> tuple[list[str], int]:
     """Compare the three daily facts and the statement with the truth; (problems, rows checked)."""
     problems: list[str] = []
@@ -224,7 +225,7 @@ def lake_differences(
                     if not path.exists():
                         problems.append(f"missing lake file {path}")
                         continue
-                    table = pq.read_table(path)
+                    table = read_parquet(path)
                     known = [c for c in table.column_names if c in served.column_names]
                     got = table.select(known).to_pylist()
                     if _canonical(got) != _canonical(by_day.get(day, [])):
