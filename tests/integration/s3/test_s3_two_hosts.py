@@ -31,6 +31,7 @@ from pathlib import Path
 
 import psutil
 import pytest
+from integration.ducklake.ducklake_helpers import same
 from reliability import rel_truth_helpers as truth_helpers
 from reliability.rel_proc_helpers import (
     MPO_PIPELINE,
@@ -319,7 +320,9 @@ def test_the_ducklake_marts_equal_the_local_runs(world):
     reference, ducklake = world.marts["reference"], world.marts["ducklake"]
     assert sorted(ducklake) == sorted(reference)
     assert len(reference) > 10
-    different = [r for r in reference if ducklake[r] != reference[r]]
+    # DOUBLEs to 1e-12: a parallel sum of doubles (the reconciliation's tolerances) may differ in
+    # its last bit from one build to the next, whatever the target
+    different = [r for r in reference if not same(ducklake[r], reference[r])]
     assert different == []
     facts = reference["marts.fct_seller_campaign_stats_daily"]["rows"]
     assert len(facts) > 100
