@@ -11,11 +11,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from pathlib import Path
 
 import duckdb
 
 from mpo_pipeline.core.dates import month_bounds
+from mpo_pipeline.core.object_store import LakePath, is_object_store
 from mpo_pipeline.ingest.lake import ENDPOINTS, control_path, stats_path
 from mpo_pipeline.warehouse.access import rows as query_rows
 from mpo_pipeline.warehouse.access import table_exists
@@ -83,7 +83,7 @@ def month_is_over(month: date, today: date) -> bool:
     return month_bounds(month)[1] < today
 
 
-def advertisers_in_lake(lake_dir: Path, month: date) -> list[int]:
+def advertisers_in_lake(lake_dir: LakePath, month: date) -> list[int]:
     """Advertisers with at least one stats or control file for the month."""
     found: set[int] = set()
     patterns = [
@@ -99,7 +99,7 @@ def advertisers_in_lake(lake_dir: Path, month: date) -> list[int]:
 
 
 def missing_files(
-    lake_dir: Path,
+    lake_dir: LakePath,
     month: date,
     advertisers: Sequence[int],
     policies: Sequence[str],
@@ -110,9 +110,11 @@ def missing_files(
     missing = []
     for endpoint in ENDPOINTS:
         for policy in policies:
+            landed = _month_files(lake_dir, endpoint, policy, month)
             for advertiser in advertisers:
                 for day in month_days(month):
-                    if not stats_path(lake_dir, endpoint, policy, day, advertiser).exists():
+                    path = stats_path(lake_dir, endpoint, policy, day, advertiser)
+                    if not (path.path in landed if landed is not None else path.exists()):
                         missing.append(MissingFile("stats", endpoint, policy, advertiser, day))
                 path = control_path(lake_dir, endpoint, policy, month, advertiser)
                 if control and not path.exists():
@@ -120,6 +122,16 @@ def missing_files(
                         MissingFile("control", endpoint, policy, advertiser, month.replace(day=1))
                     )
     return missing
+
+
+def _month_files(lake_dir: LakePath, endpoint: str, policy: str, month: date) -> set[str] | None:
+    """On S3, the keys of one stream's month, from one listing of the month's key prefix (a HEAD
+    per day file would be thousands of requests for a large account); None in a folder, where
+    asking for each file costs nothing."""
+    if not is_object_store(lake_dir):
+        return None
+    folder = lake_dir / "stats" / f"endpoint={endpoint}" / f"policy={policy}"
+    return set(folder.fs.find(folder.path, prefix=f"report_date={month:%Y-%m}-"))
 
 
 def reconciliation_failures(
