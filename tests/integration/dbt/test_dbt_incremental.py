@@ -16,6 +16,9 @@ import pytest
 import synthetic_lake as lake
 from dbt_harness import DbtEnv, assert_rows_match
 
+# The module fixture runs five dbt processes (two at once): with the other test groups on the
+# same 2 cores it outlasted the default 300 s (and failed every test of the file).
+pytestmark = pytest.mark.timeout(900)
 FIRST_LOAD_END = date(2025, 2, 10)
 WINDOW_2 = (date(2025, 2, 11), lake.LAST_DAY)
 RESTATED_WINDOW = (date(2025, 2, 25), lake.LAST_DAY)
