@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from mpo_pipeline.config import ConfigError, Settings
+from mpo_pipeline.core.object_store import storage_errors
 
 # Reports are wide tables: don't squeeze them to 80 columns when piped to a file or CI log.
 console = Console(stderr=True, width=None if sys.stderr.isatty() else 150)
@@ -269,6 +270,12 @@ def main(argv: list[str] | None = None) -> int:
         # The warehouse out of reach (a DuckLake catalog down, a file locked): the message, not a
         # traceback; warehouse.access has already masked any password in it.
         console.print(f"[red bold]error:[/] {escape(str(exc))}", soft_wrap=True)
+        return 1
+    except storage_errors() as exc:
+        # The lake out of reach (an S3 endpoint down, access denied, no such bucket), or a disk
+        # error: what failed, not a traceback. Keys are never part of these messages.
+        reason = str(exc) or type(exc).__name__
+        console.print(f"[red bold]error:[/] {escape(reason)}", soft_wrap=True)
         return 1
 
 

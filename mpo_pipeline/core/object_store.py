@@ -137,6 +137,14 @@ class S3Options:
         return options
 
 
+def storage_errors() -> tuple[type[BaseException], ...]:
+    """What reaching the lake's store can raise: ``OSError`` (s3fs's translation of S3's answers:
+    access denied, no such bucket) and botocore's own errors (an endpoint out of reach)."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    return (OSError, BotoCoreError, ClientError)
+
+
 def is_s3_url(raw: str) -> bool:
     return raw.strip().lower().startswith("s3://")
 
