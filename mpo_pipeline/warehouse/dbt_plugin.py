@@ -19,35 +19,34 @@ from typing import Any
 
 from dbt.adapters.duckdb.plugins import BasePlugin
 
-from mpo_pipeline.warehouse.access import (
-    DUCKLAKE_ALIAS,
-    attach_ducklake,
-    configure_s3,
-    load_extensions,
-    needs_s3,
-    warehouse_target,
-)
-
 
 class Plugin(BasePlugin):
-    def initialize(self, plugin_config: dict[str, Any]) -> None:
-        # A file warehouse is opened by dbt-duckdb itself: only a DuckLake needs the settings.
-        ducklake = os.environ.get("MPO_WAREHOUSE", "").strip().lower().startswith("ducklake:")
-        self.target = warehouse_target() if ducklake else None
+    """Loads the project's settings only when the warehouse is a DuckLake or something is on S3:
+    for the default (a DuckDB file, a local lake) each dbt process is spared importing them."""
 
-    @property
-    def is_ducklake(self) -> bool:
-        return self.target is not None
+    def initialize(self, plugin_config: dict[str, Any]) -> None:
+        env = os.environ
+        self.ducklake = env.get("MPO_WAREHOUSE", "").strip().lower().startswith("ducklake:")
+        on_s3 = (env.get("MPO_LAKE_DIR", ""), env.get("MPO_WAREHOUSE_DATA_PATH", ""))
+        self.s3 = any(v.strip().lower().startswith("s3://") for v in on_s3)
+        self.target, self.alias = None, ""
+        if self.ducklake:
+            from mpo_pipeline.warehouse.access import DUCKLAKE_ALIAS, warehouse_target
+
+            self.target, self.alias = warehouse_target(), DUCKLAKE_ALIAS
 
     def configure_connection(self, conn) -> None:
-        if self.is_ducklake:
-            load_extensions(conn)
-        if needs_s3(self.target):
-            configure_s3(conn)
-        if self.is_ducklake:
-            assert self.target is not None
-            attach_ducklake(conn, self.target)
+        if not (self.ducklake or self.s3):
+            return
+        from mpo_pipeline.warehouse import access
+
+        if self.ducklake:
+            access.load_extensions(conn)
+        if access.needs_s3(self.target):
+            access.configure_s3(conn)
+        if self.target is not None:
+            access.attach_ducklake(conn, self.target)
 
     def configure_cursor(self, cursor) -> None:
-        if self.is_ducklake:
-            cursor.execute(f"use {DUCKLAKE_ALIAS}")
+        if self.ducklake:
+            cursor.execute(f"use {self.alias}")
