@@ -59,7 +59,7 @@ from mpo_pipeline.ingest.lake import ENDPOINTS, stats_path
 from mpo_pipeline.runs.runner import run_job
 from mpo_pipeline.simulator import GroundTruth, running_simulator
 
-pytestmark = pytest.mark.timeout(900)  # one module-wide scenario: several Dagster + dbt runs
+pytestmark = pytest.mark.timeout(1500)  # one module-wide scenario: several Dagster + dbt runs
 SNAPSHOT = (
     "select * from finance.month_close_statements where close_id = ? "
     "order by advertiser_id, seller_id"
