@@ -323,11 +323,7 @@ class Settings:
         data_dir = Path(get("MPO_DATA_DIR", "./data"))
         s3 = S3Options()
         try:
-            s3 = S3Options.parse(
-                get("MPO_S3_ENDPOINT"),
-                get("MPO_S3_REGION", get("AWS_REGION")),
-                get("MPO_S3_URL_STYLE"),
-            )
+            s3 = S3Options.from_env(env)
         except ValueError as exc:
             problems.append(str(exc))
         lake_dir: LakePath = data_dir / "lake"
